@@ -1,0 +1,125 @@
+"""Fixes for the dependency stack, each in one small function.
+
+``import reclip_mmseg`` calls :func:`apply_stack_fixes` before it imports
+anything from mmseg. Every fix checks whether it is needed and is a no-op
+where the stack already works:
+
+* :func:`install_mmcv_ops_standin` - mmseg 1.2.2 imports ``mmcv.ops`` in four
+  modules, which fails on mmcv-lite (no compiled ``mmcv._ext``).
+* :func:`allow_full_checkpoint_unpickling` - torch >= 2.6 loads with
+  ``weights_only=True`` by default, which breaks mmengine 0.10.7 ``resume`` and
+  ``load_from`` (upstream: open-mmlab/mmengine issue 1655, PR 1650).
+"""
+import importlib.util
+import os.path as osp
+import sys
+import types
+
+import torch
+
+__all__ = [
+    'apply_stack_fixes', 'install_mmcv_ops_standin',
+    'allow_full_checkpoint_unpickling'
+]
+
+
+def _needs_compiled_ops(name):
+
+    def unavailable(*args, **kwargs):
+        raise ModuleNotFoundError(
+            f'mmcv.ops.{name} needs the compiled mmcv ops (mmcv._ext), but '
+            'this environment has mmcv-lite. Install the full mmcv to use it.')
+
+    unavailable.__name__ = name
+    return unavailable
+
+
+def install_mmcv_ops_standin() -> bool:
+    """Put a pure-Python stand-in for ``mmcv.ops`` in ``sys.modules``.
+
+    Only when ``mmcv._ext`` is missing (mmcv-lite) and ``mmcv.ops`` has not
+    been imported yet. The stand-in serves mmcv's own pure-Python
+    ``point_sample`` (used by mmseg's point/SAN heads), a
+    ``sigmoid_focal_loss`` that raises when called, and raises
+    ``ModuleNotFoundError`` for any other name, which is what mmseg's guarded
+    imports (cc_head, psa_head, point_head) expect.
+
+    Returns:
+        bool: True if the stand-in was installed, False if not needed.
+    """
+    if 'mmcv.ops' in sys.modules:
+        return False
+    mmcv_spec = importlib.util.find_spec('mmcv')
+    if mmcv_spec is None or importlib.util.find_spec('mmcv._ext') is not None:
+        return False
+    import mmcv
+
+    # Load mmcv/ops/point_sample.py by path: importing it as a submodule
+    # would run mmcv/ops/__init__.py, which loads the missing extension.
+    path = osp.join(osp.dirname(mmcv.__file__), 'ops', 'point_sample.py')
+    spec = importlib.util.spec_from_file_location('mmcv.ops.point_sample',
+                                                  path)
+    point_sample_mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(point_sample_mod)
+
+    ops = types.ModuleType('mmcv.ops')
+    ops.__doc__ = 'reclip_mmseg stand-in for mmcv.ops on mmcv-lite.'
+    ops.__file__ = __file__
+    ops.__path__ = []  # a package, so `import mmcv.ops.x` fails cleanly
+    ops.RECLIP_STANDIN = True
+    ops.point_sample = point_sample_mod.point_sample
+    ops.sigmoid_focal_loss = _needs_compiled_ops('sigmoid_focal_loss')
+
+    def __getattr__(name):
+        if name.startswith('__'):  # module protocol (inspect, pickle, ...)
+            raise AttributeError(name)
+        raise ModuleNotFoundError(
+            f'mmcv.ops.{name} is not available: this environment has '
+            'mmcv-lite without compiled ops (mmcv._ext).',
+            name='mmcv.ops')
+
+    ops.__getattr__ = __getattr__
+    sys.modules['mmcv.ops'] = ops
+    sys.modules['mmcv.ops.point_sample'] = point_sample_mod
+    mmcv.ops = ops
+    return True
+
+
+def _torch_defaults_to_weights_only() -> bool:
+    major, minor = (int(v) for v in torch.__version__.split('.')[:2])
+    return (major, minor) >= (2, 6)
+
+
+def allow_full_checkpoint_unpickling() -> bool:
+    """Make mmengine load local checkpoints with ``weights_only=False``.
+
+    mmengine 0.10.7 checkpoints hold its ``HistoryBuffer``, numpy arrays and
+    config objects, which torch >= 2.6 refuses to unpickle by default. We
+    re-register mmengine's local-file loader (prefix ``''``) to pass
+    ``weights_only=False``, as mmengine did implicitly before torch 2.6. Like
+    any checkpoint, only load files you trust.
+
+    Returns:
+        bool: True if the loader was replaced, False if not needed.
+    """
+    if not _torch_defaults_to_weights_only():
+        return False
+    from mmengine.runner import CheckpointLoader
+
+    def load_from_local(filename, map_location):
+        filename = osp.expanduser(filename)
+        if not osp.isfile(filename):
+            raise FileNotFoundError(f'{filename} can not be found.')
+        return torch.load(
+            filename, map_location=map_location, weights_only=False)
+
+    load_from_local.reclip_fix = True
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=load_from_local, force=True)
+    return True
+
+
+def apply_stack_fixes() -> None:
+    """Apply every fix above that this environment needs."""
+    install_mmcv_ops_standin()
+    allow_full_checkpoint_unpickling()

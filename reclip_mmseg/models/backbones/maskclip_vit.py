@@ -1,0 +1,183 @@
+from typing import Optional, Tuple, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from mmseg.registry import MODELS
+from mmseg.utils import OptMultiConfig
+from torch import Tensor
+
+from ..utils import build_clip
+
+
+def resample_patch_pos_embed(pos_embed: Tensor, old_grid: Tuple[int, int],
+                             new_grid: Tuple[int, int]) -> Tensor:
+    """Resize a ViT patch positional embedding to a new patch grid.
+
+    Bicubic, ``align_corners=False``, no antialiasing (as timm's
+    ``resample_abs_pos_embed`` with ``antialias=False``). Returned unchanged
+    when the grid is the pretraining grid.
+
+    Args:
+        pos_embed (Tensor): Patch embeddings without the class token,
+            ``(old_h * old_w, C)``.
+        old_grid (tuple[int, int]): ``(old_h, old_w)``.
+        new_grid (tuple[int, int]): ``(h, w)``.
+
+    Returns:
+        Tensor: ``(1, C, h, w)``.
+    """
+    channels = pos_embed.shape[-1]
+    grid = pos_embed.reshape(1, *old_grid, channels).permute(0, 3, 1, 2)
+    if tuple(new_grid) == tuple(old_grid):
+        return grid
+    return F.interpolate(
+        grid, size=new_grid, mode='bicubic', align_corners=False)
+
+
+@MODELS.register_module()
+class MaskCLIPViT(BaseModule):
+    """Frozen CLIP ViT giving MaskCLIP dense features (ReCLIP++ Sec. 3).
+
+    All blocks but the last run as in CLIP. In the last block no token
+    attends to another: each token takes the value path only,
+    ``v = out_proj(v_proj(ln_1(x)))``, then the residual and MLP are kept,
+    ``v = v + x; v = v + mlp(ln_2(v))``, followed by ``ln_post`` and CLIP's
+    ``proj`` applied per token (MaskCLIP, Zhou et al. 2022; ReCLIP++ released
+    code). Inputs of any size are padded right/bottom to a multiple of the
+    patch size, and the patch positional embedding is resampled bicubically
+    to the patch grid at run time.
+
+    The whole tower is frozen and stays in eval mode, even when the segmentor
+    is put in train mode.
+
+    Shape shorthand: B batch, D CLIP embedding dim (512 for ViT-B/16),
+    C transformer width (768), (h, w) patch grid = ceil((H, W) / patch).
+
+    Note:
+        The released ReCLIP++ code builds ``ln_1``/``ln_2`` with eps 1e-6;
+        we keep open_clip's (CLIP's) 1e-5 so that the global embedding is
+        exactly CLIP's ``encode_image``.
+
+    Args:
+        clip_model (str | dict): open_clip model name, e.g. ``'ViT-B-16'``,
+            or ``open_clip.CLIP`` keyword arguments (tiny test models).
+        pretrained (str, optional): open_clip pretrained tag (``'openai'``),
+            local checkpoint path (open_clip state dict or OpenAI TorchScript
+            archive), or None for random weights.
+        cache_dir (str, optional): Download cache for pretrained tags.
+        init_cfg (dict, optional): mmengine init config. Defaults to None.
+    """
+
+    def __init__(self,
+                 clip_model: Union[str, dict] = 'ViT-B-16',
+                 pretrained: Optional[str] = 'openai',
+                 cache_dir: Optional[str] = None,
+                 init_cfg: OptMultiConfig = None):
+        super().__init__(init_cfg=init_cfg)
+        visual = build_clip(clip_model, pretrained, cache_dir=cache_dir).visual
+        _check_supported(visual)
+        self.visual = visual.requires_grad_(False).eval()
+        self.patch_size = tuple(visual.patch_size)
+        self.grid_size = tuple(visual.grid_size)
+        self.width = visual.conv1.out_channels
+        self.embed_dim = visual.output_dim
+
+    def train(self, mode: bool = True):
+        """Keep the frozen CLIP tower in eval mode whatever ``mode`` is."""
+        super().train(mode)
+        self.visual.eval()
+        return self
+
+    def init_weights(self):
+        """CLIP weights come from ``pretrained``; nothing to initialise."""
+
+    def _embed(self, inputs: Tensor) -> Tuple[Tensor, Tensor, int, int]:
+        """Patch + class tokens with resampled positions, after ``ln_pre``.
+
+        Returns:
+            tuple: tokens ``(B, 1 + h*w, C)``, raw patch positional embedding
+            ``(1, C, h, w)``, h, w.
+        """
+        ph, pw = self.patch_size
+        pad_h, pad_w = -inputs.shape[2] % ph, -inputs.shape[3] % pw
+        if pad_h or pad_w:
+            inputs = F.pad(inputs, (0, pad_w, 0, pad_h))
+        visual = self.visual
+        x = visual.conv1(inputs.to(visual.conv1.weight.dtype))
+        h, w = x.shape[-2:]
+        x = x.flatten(2).transpose(1, 2)
+        cls_token = visual.class_embedding.to(x.dtype).expand(
+            x.shape[0], 1, -1)
+        pos = visual.positional_embedding
+        patch_pos = resample_patch_pos_embed(pos[1:], self.grid_size, (h, w))
+        pos = torch.cat([pos[:1], patch_pos.flatten(2)[0].T], dim=0)
+        x = torch.cat([cls_token, x], dim=1) + pos.to(x.dtype)
+        x = visual.ln_pre(visual.patch_dropout(x))
+        return x, patch_pos, h, w
+
+    def _value_path(self, block: nn.Module, x: Tensor) -> Tensor:
+        """The last block with attention reduced to its value path."""
+        attn = block.attn
+        width = x.shape[-1]
+        v = F.linear(
+            block.ln_1(x), attn.in_proj_weight[2 * width:],
+            attn.in_proj_bias[2 * width:]
+            if attn.in_proj_bias is not None else None)
+        v = x + block.ls_1(attn.out_proj(v))
+        return v + block.ls_2(block.mlp(block.ln_2(v)))
+
+    def forward(self,
+                inputs: Tensor,
+                return_global: bool = False) -> Tuple[Tensor, ...]:
+        """Dense features, positional embedding and optionally the global one.
+
+        Args:
+            inputs (Tensor): Normalised images ``(B, 3, H, W)``, any H, W.
+            return_global (bool): Also return CLIP's global image embedding
+                (class token -> ln_post -> proj), equal to open_clip's
+                ``encode_image`` at the pretraining size.
+
+        Returns:
+            tuple[Tensor]: ``dense`` ``(B, D, h, w)`` L2-normalised over D;
+            ``pos_embed`` ``(1, C, h, w)``, the resized raw patch positional
+            embedding; and, if ``return_global``, ``global`` ``(B, D)``, not
+            normalised.
+        """
+        visual = self.visual
+        x, patch_pos, h, w = self._embed(inputs)
+        *blocks, last = visual.transformer.resblocks
+        for block in blocks:
+            x = block(x)
+        dense = visual.ln_post(self._value_path(last, x)[:, 1:]) @ visual.proj
+        dense = dense.transpose(1, 2).reshape(x.shape[0], -1, h, w)
+        outs = (F.normalize(dense, dim=1), patch_pos)
+        if return_global:
+            outs += (visual.ln_post(last(x)[:, 0]) @ visual.proj, )
+        return outs
+
+
+def _check_supported(visual: nn.Module) -> None:
+    problems = []
+    if not hasattr(visual, 'conv1') or not hasattr(visual, 'transformer'):
+        problems.append('not an open_clip VisionTransformer (timm towers '
+                        'and ResNets are not supported)')
+    else:
+        if getattr(visual, 'attn_pool', None) is not None:
+            problems.append('attentional pooling')
+        if getattr(visual, 'pool_type', 'tok') != 'tok':
+            problems.append(f'pool_type={visual.pool_type!r}')
+        if getattr(visual, 'final_ln_after_pool', False):
+            problems.append('final_ln_after_pool')
+        if visual.proj is None:
+            problems.append('no output projection')
+        if not getattr(visual.transformer, 'batch_first', True):
+            problems.append('sequence-first transformer')
+        if not isinstance(visual.transformer.resblocks[-1].attn,
+                          nn.MultiheadAttention):
+            problems.append('custom attention blocks')
+    if problems:
+        raise ValueError('MaskCLIPViT needs a CLIP ViT with class-token '
+                         'pooling; this visual tower has: ' +
+                         '; '.join(problems))

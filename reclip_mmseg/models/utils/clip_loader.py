@@ -1,0 +1,177 @@
+"""Build an open_clip CLIP model from a name or config dict and load weights.
+
+One entry point, :func:`build_clip`, shared by the backbone (visual tower) and
+the decode head (text tower). Loading rules:
+
+* ``pretrained=None``: random weights (no file, no network).
+* an existing local file: an open_clip / mmengine state dict, or OpenAI's
+  TorchScript archive (``ViT-B-16.pt``). OpenAI's weights are loaded into a
+  network built with QuickGELU, as they were trained.
+* an open_clip pretrained tag (``'openai'``, ``'laion2b_s34b_b88k'``, ...):
+  taken from the local cache, else downloaded by open_clip. Without network it
+  fails at once with a message that says how to pass a local file instead.
+"""
+import copy
+import logging
+import os
+import os.path as osp
+import socket
+import warnings
+import zipfile
+from typing import Optional, Union
+from urllib.parse import urlparse
+
+import open_clip
+import torch
+from mmengine.logging import print_log
+
+__all__ = ['build_clip', 'build_tokenizer', 'is_torchscript_archive']
+
+
+def is_torchscript_archive(path: str) -> bool:
+    """Whether ``path`` is a TorchScript archive (OpenAI's CLIP format)."""
+    if not zipfile.is_zipfile(path):
+        return False
+    with zipfile.ZipFile(path) as zf:
+        return any(
+            name.endswith('/constants.pkl') or name == 'constants.pkl'
+            for name in zf.namelist())
+
+
+def _host_reachable(url: str, timeout: float = 3.0) -> bool:
+    host = urlparse(url).hostname
+    if not host:
+        return False
+    try:
+        socket.create_connection((host, 443), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def _cached_tag_file(tag_cfg: dict, cache_dir: Optional[str]) -> Optional[str]:
+    """Local file of a pretrained tag if already downloaded, else None."""
+    hf_hub = tag_cfg.get('hf_hub', '')
+    if hf_hub:
+        from huggingface_hub import hf_hub_download
+        repo_id, filename = os.path.split(hf_hub)
+        names = [filename] if filename else [
+            'open_clip_model.safetensors', 'open_clip_pytorch_model.bin'
+        ]
+        for name in names:
+            try:
+                return hf_hub_download(
+                    repo_id, name, cache_dir=cache_dir, local_files_only=True)
+            except Exception:  # not cached (or hub unavailable): try next
+                pass
+    url = tag_cfg.get('url', '')
+    if url:
+        root = cache_dir or osp.expanduser('~/.cache/clip')
+        path = osp.join(root, osp.basename(url))
+        if osp.isfile(path):
+            return path
+    return None
+
+
+def _fetch_tag(model_name: str, tag: str, tag_cfg: dict,
+               cache_dir: Optional[str]) -> str:
+    cached = _cached_tag_file(tag_cfg, cache_dir)
+    if cached is not None:
+        return cached
+    sources = [tag_cfg[k] for k in ('url', 'hf_hub') if tag_cfg.get(k)]
+    hf_url = 'https://huggingface.co'
+    offline = os.environ.get('HF_HUB_OFFLINE', '0') not in ('', '0', 'false')
+    if offline or not any(
+            _host_reachable(s if '://' in s else hf_url) for s in sources):
+        reason = ('HF_HUB_OFFLINE is set' if offline else
+                  'no network connection to ' +
+                  ', '.join(urlparse(s if '://' in s else hf_url).hostname
+                            for s in sources))
+        raise RuntimeError(
+            f"Cannot download open_clip pretrained weights '{tag}' for "
+            f"'{model_name}': {reason}, and they are not in the local cache. "
+            'Download the checkpoint on a machine with network '
+            f'({" or ".join(sources)}) and pass its local path instead, e.g. '
+            f"pretrained='/path/to/{model_name}.pt' (an open_clip state dict "
+            "or OpenAI's TorchScript archive), or in a config: "
+            '--cfg-options model.backbone.pretrained=/path/to/file.pt')
+    return open_clip.download_pretrained(tag_cfg, cache_dir=cache_dir)
+
+
+def _resolve_pretrained(model_name: Optional[str], pretrained: str,
+                        cache_dir: Optional[str]):
+    """Return (local file, quick_gelu required or None)."""
+    path = osp.expanduser(pretrained)
+    if osp.isfile(path):
+        return path, (True if is_torchscript_archive(path) else None)
+    tag_cfg = open_clip.get_pretrained_cfg(model_name, pretrained) \
+        if model_name else {}
+    if tag_cfg:
+        file = _fetch_tag(model_name, pretrained, tag_cfg, cache_dir)
+        quick_gelu = bool(tag_cfg.get('quick_gelu', False))
+        if is_torchscript_archive(file):
+            quick_gelu = True
+        return file, quick_gelu
+    tags = (open_clip.list_pretrained_tags_by_model(model_name)
+            if model_name else [])
+    hint = (f" Known open_clip tags for '{model_name}': {tags}."
+            if tags else ' Pass an existing local checkpoint file.')
+    raise FileNotFoundError(
+        f"CLIP checkpoint '{pretrained}' not found: it is neither an existing "
+        f'file nor an open_clip pretrained tag.{hint}')
+
+
+def build_clip(clip_model: Union[str, dict] = 'ViT-B-16',
+               pretrained: Optional[str] = None,
+               *,
+               cache_dir: Optional[str] = None) -> open_clip.CLIP:
+    """Build an open_clip ``CLIP`` on CPU in fp32, optionally with weights.
+
+    Args:
+        clip_model (str | dict): An open_clip model name (``'ViT-B-16'``) or
+            the keyword arguments of ``open_clip.CLIP`` (``embed_dim``,
+            ``vision_cfg``, ``text_cfg``, ``quick_gelu``, ...).
+        pretrained (str, optional): An open_clip pretrained tag (needs a model
+            name), a local checkpoint path, or None for random weights.
+        cache_dir (str, optional): Download cache for pretrained tags.
+
+    Returns:
+        open_clip.CLIP: The model, in eval mode.
+    """
+    model_name = clip_model if isinstance(clip_model, str) else None
+    file, quick_gelu = None, None
+    if pretrained:
+        file, quick_gelu = _resolve_pretrained(model_name, pretrained,
+                                               cache_dir)
+
+    if model_name is not None:
+        model = open_clip.create_model(
+            model_name, pretrained=None, force_quick_gelu=bool(quick_gelu))
+    else:
+        cfg = copy.deepcopy(dict(clip_model))
+        if quick_gelu and not cfg.get('quick_gelu', False):
+            print_log(
+                'CLIP checkpoint is in OpenAI format: building with '
+                'quick_gelu=True to match it.', 'current', logging.INFO)
+            cfg['quick_gelu'] = True
+        model = open_clip.CLIP(**cfg)
+
+    if file is not None:
+        torchscript = is_torchscript_archive(file)
+        with warnings.catch_warnings():
+            # torch.load dispatching an OpenAI archive to torch.jit.load
+            warnings.filterwarnings('ignore', message='.*TorchScript archive')
+            open_clip.load_checkpoint(
+                model, file, strict=True, weights_only=not torchscript)
+        print_log(f'Loaded CLIP weights from {file}', 'current',
+                  logging.INFO)
+    return model.eval()
+
+
+def build_tokenizer(clip_model: Union[str, dict]):
+    """The open_clip tokenizer matching ``clip_model`` (name or config)."""
+    if isinstance(clip_model, str):
+        return open_clip.get_tokenizer(clip_model)
+    context_length = dict(clip_model).get('text_cfg', {}).get(
+        'context_length', 77)
+    return open_clip.SimpleTokenizer(context_length=context_length)

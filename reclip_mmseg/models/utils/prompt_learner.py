@@ -1,0 +1,119 @@
+from typing import Optional, Sequence
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmseg.registry import MODELS
+from torch import Tensor
+
+from .text_encoder import CLIPTextEncoder
+
+
+@MODELS.register_module()
+class ReferencePromptLearner(nn.Module):
+    """Learnable Reference prompt: the class-preference bias (ReCLIP++ Sec. 3).
+
+    CoOp-style: M learnable context embeddings shared by all classes, followed
+    by each class name's tokens, ``[SOT] + ctx_1..ctx_M + name + [EOT] + pad``,
+    ``context_length`` tokens in all, encoded by the frozen CLIP text tower
+    and read at the EOT position. Only the context is trainable.
+
+    Released-code defaults: ``num_context = context_length - 1 - name_slots``
+    with 3 name slots (M = 73 for CLIP), context initialised to the embedding
+    of token id 0, and the ``(K, D)`` matrix divided by ONE global Frobenius
+    norm (needed to load released checkpoints). ``normalize='per_class'``
+    L2-normalises each row instead.
+
+    Args:
+        text_encoder (CLIPTextEncoder): Frozen CLIP text tower.
+        class_names (Sequence[str]): K class names.
+        name_slots (int): Token slots after the context for the name, its EOT
+            and padding. A name whose tokens + EOT do not fit raises.
+            Defaults to 3 (released code).
+        num_context (int, optional): M. Defaults to
+            ``context_length - 1 - name_slots``; if given, ``name_slots`` is
+            ``context_length - 1 - num_context``.
+        ctx_init (str, optional): Initialise the context from the token
+            embeddings of this text (its token count sets M); None uses the
+            embedding of token id 0 (released code).
+        normalize (str): ``'global'`` (Frobenius, released) or
+            ``'per_class'`` (L2 per row) or ``'none'``.
+    """
+
+    def __init__(self,
+                 text_encoder: CLIPTextEncoder,
+                 class_names: Sequence[str],
+                 name_slots: int = 3,
+                 num_context: Optional[int] = None,
+                 ctx_init: Optional[str] = None,
+                 normalize: str = 'global'):
+        super().__init__()
+        if normalize not in ('global', 'per_class', 'none'):
+            raise ValueError("normalize must be 'global', 'per_class' or "
+                             f"'none', got {normalize!r}")
+        self.normalize = normalize
+        # A plain attribute, not a submodule: the frozen tower is owned (and
+        # saved) by whoever built it.
+        self.__dict__['text_encoder'] = text_encoder
+        length = text_encoder.context_length
+        embedding = text_encoder.token_embedding
+
+        init_embeds = None
+        if ctx_init is not None:
+            ids = text_encoder.tokenize([ctx_init])[0]
+            n = int(ids.argmax()) - 1  # tokens between SOT and EOT
+            if num_context is not None and num_context != n:
+                raise ValueError(f'ctx_init {ctx_init!r} has {n} tokens but '
+                                 f'num_context={num_context}')
+            num_context = n
+            init_embeds = embedding(ids[1:1 + n])
+        if num_context is None:
+            num_context = length - 1 - name_slots
+        name_slots = length - 1 - num_context
+        if num_context < 1 or name_slots < 2:
+            raise ValueError(
+                f'num_context={num_context} leaves {name_slots} name slots in '
+                f'a {length}-token prompt; need >= 1 context and >= 2 slots')
+        self.num_context = num_context
+        if init_embeds is None:
+            zero = torch.zeros(1, dtype=torch.long, device=embedding.weight.device)
+            init_embeds = embedding(zero).expand(num_context, -1)
+        self.ctx = nn.Parameter(init_embeds.detach().clone().float())
+
+        names = [str(name) for name in class_names]
+        tokens = text_encoder.tokenize(names)
+        eot = tokens.argmax(dim=-1)  # EOT has the largest id
+        too_long = [(n, int(e)) for n, e in zip(names, eot) if e > name_slots]
+        if too_long:
+            raise ValueError(
+                f'class names do not fit in {name_slots} name slots (tokens '
+                f'+ EOT): {too_long}; raise name_slots or lower num_context')
+        with torch.no_grad():
+            token_embeds = embedding(tokens)
+        self.register_buffer('token_prefix', token_embeds[:, :1],
+                             persistent=False)
+        self.register_buffer('token_suffix',
+                             token_embeds[:, 1:1 + name_slots],
+                             persistent=False)
+        self.register_buffer('eot_index', eot + num_context, persistent=False)
+
+    @property
+    def num_classes(self) -> int:
+        return self.token_prefix.shape[0]
+
+    def forward_features(self) -> Tensor:
+        """Unnormalised Reference features ``(K, D)``."""
+        k = self.num_classes
+        ctx = self.ctx.to(self.token_prefix.dtype).unsqueeze(0).expand(
+            k, -1, -1)
+        prompts = torch.cat([self.token_prefix, ctx, self.token_suffix], 1)
+        return self.text_encoder.encode_embeddings(prompts, self.eot_index)
+
+    def forward(self) -> Tensor:
+        """Reference features ``(K, D)``, normalised per ``normalize``."""
+        feats = self.forward_features()
+        if self.normalize == 'global':
+            return feats / feats.norm()
+        if self.normalize == 'per_class':
+            return F.normalize(feats, dim=-1)
+        return feats

@@ -1,0 +1,99 @@
+"""The stack fixes applied by ``import reclip_mmseg`` (reclip_mmseg.compat)."""
+import importlib.util
+import pickle
+import sys
+
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.logging import MessageHub
+from mmengine.runner import CheckpointLoader, load_checkpoint, save_checkpoint
+from mmseg.registry import DATASETS, MODELS
+
+from reclip_mmseg import compat
+
+HAS_EXT = importlib.util.find_spec('mmcv._ext') is not None
+
+
+def test_mmseg_registers_everything():
+    # mmseg.models imports mmcv.ops in four modules; all of them registered
+    for name in ('EncoderDecoder', 'FCNHead', 'PointHead', 'SideAdapterCLIPHead',
+                 'Mask2FormerHead', 'FocalLoss', 'MaskCLIPViT'):
+        assert MODELS.get(name) is not None, name
+    assert len(DATASETS.module_dict) >= 29
+    assert DATASETS.get('PascalVOCDataset') is not None
+
+
+@pytest.mark.skipif(HAS_EXT, reason='full mmcv: the stand-in is not used')
+def test_mmcv_ops_standin_on_mmcv_lite():
+    ops = sys.modules['mmcv.ops']
+    assert ops.RECLIP_STANDIN
+    # point_sample is mmcv's own pure-Python implementation
+    feats = torch.arange(16.).reshape(1, 1, 4, 4)
+    points = torch.tensor([[[0.125, 0.125], [0.875, 0.625]]])
+    out = ops.point_sample(feats, points, align_corners=False)
+    ref = F.grid_sample(
+        feats, 2 * points.unsqueeze(2) - 1, align_corners=False)[..., 0]
+    torch.testing.assert_close(out, ref)
+    assert out.flatten().tolist() == [0.0, 11.0]
+    with pytest.raises(ModuleNotFoundError, match='sigmoid_focal_loss'):
+        ops.sigmoid_focal_loss(torch.zeros(1), torch.zeros(1), 2.0, 0.25)
+    # mmseg's guarded imports (cc_head, psa_head) expect ModuleNotFoundError
+    with pytest.raises(ModuleNotFoundError, match='CrissCrossAttention'):
+        from mmcv.ops import CrissCrossAttention  # noqa: F401
+    assert not hasattr(ops, '__wrapped__')  # dunders: plain AttributeError
+
+
+def test_mmcv_ops_standin_is_noop_with_compiled_ops(monkeypatch):
+    real_find_spec = importlib.util.find_spec
+
+    def find_spec(name, *args):
+        if name == 'mmcv._ext':
+            return importlib.machinery.ModuleSpec('mmcv._ext', None)
+        return real_find_spec(name, *args)
+
+    monkeypatch.setattr(importlib.util, 'find_spec', find_spec)
+    monkeypatch.delitem(sys.modules, 'mmcv.ops', raising=False)
+    assert compat.install_mmcv_ops_standin() is False
+    assert 'mmcv.ops' not in sys.modules
+    # ...and a second call after the stand-in is in place changes nothing
+    monkeypatch.undo()
+    before = sys.modules['mmcv.ops']
+    assert compat.install_mmcv_ops_standin() is False
+    assert sys.modules['mmcv.ops'] is before
+
+
+def _mmengine_checkpoint(path):
+    hub = MessageHub.get_instance('reclip_compat_test')
+    hub.update_scalar('train/loss', 0.5)
+    model = torch.nn.Linear(2, 2)
+    meta = dict(epoch=1, iter=3)
+    save_checkpoint(
+        dict(
+            meta=meta,
+            state_dict=model.state_dict(),
+            message_hub=hub.state_dict()), str(path))
+    return model
+
+
+def test_checkpoint_resume_on_torch_weights_only(tmp_path):
+    path = tmp_path / 'iter_3.pth'
+    model = _mmengine_checkpoint(path)
+    if compat._torch_defaults_to_weights_only():
+        # the problem being fixed: torch's default refuses mmengine objects
+        with pytest.raises(pickle.UnpicklingError):
+            torch.load(path)
+        assert CheckpointLoader._schemes[''].reclip_fix
+    ckpt = CheckpointLoader.load_checkpoint(str(path), map_location='cpu')
+    assert ckpt['meta']['iter'] == 3
+    hist = ckpt['message_hub']['log_scalars']['train/loss']
+    assert hist.current() == 0.5
+    fresh = torch.nn.Linear(2, 2)
+    load_checkpoint(fresh, str(path), map_location='cpu')
+    torch.testing.assert_close(fresh.weight, model.weight)
+
+
+def test_checkpoint_loader_missing_file_names_path(tmp_path):
+    missing = str(tmp_path / 'nope.pth')
+    with pytest.raises(FileNotFoundError, match='nope.pth'):
+        CheckpointLoader.load_checkpoint(missing)
