@@ -79,6 +79,8 @@ class MaskCLIPViT(BaseModule):
         visual = build_clip(clip_model, pretrained, cache_dir=cache_dir).visual
         _check_supported(visual)
         self.visual = visual.requires_grad_(False).eval()
+        self.clip_model = clip_model
+        self.pretrained = pretrained
         self.patch_size = tuple(visual.patch_size)
         self.grid_size = tuple(visual.grid_size)
         self.width = visual.conv1.out_channels

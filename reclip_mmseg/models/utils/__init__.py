@@ -8,3 +8,14 @@ __all__ = [
     'CLIPTextEncoder', 'build_query_features', 'RECLIP_TEMPLATES',
     'SCENE_TEMPLATES', 'ReferencePromptLearner'
 ]
+from .class_names import resolve_class_names  # noqa: E402
+
+__all__ += ['resolve_class_names']
+from .hypothesis import (GlobalThresholdHypothesis,  # noqa: E402
+                         SlidingWindowHypothesis, threshold_hypothesis,
+                         vote_hypothesis, window_boxes)
+
+__all__ += [
+    'SlidingWindowHypothesis', 'GlobalThresholdHypothesis', 'window_boxes',
+    'vote_hypothesis', 'threshold_hypothesis'
+]

@@ -1,0 +1,3 @@
+from .class_check_hook import ClassCountCheckHook
+
+__all__ = ['ClassCountCheckHook']

@@ -1,0 +1,125 @@
+from typing import List, Optional, Sequence, Tuple, Union
+
+import torch
+from mmseg.models.decode_heads.decode_head import BaseDecodeHead
+from mmseg.registry import MODELS
+from mmseg.utils import ConfigType
+from torch import Tensor
+
+from ..utils import (RECLIP_TEMPLATES, CLIPTextEncoder, build_query_features,
+                     resolve_class_names)
+
+
+def prompt_denoise(logits: Tensor,
+                   threshold: float,
+                   scale: float = 10.0) -> Tensor:
+    """Suppress classes that are nowhere confident (MaskCLIP/ReCLIP++ "PD").
+
+    A class whose spatial maximum of ``softmax(scale * logits)`` is below
+    ``threshold`` gets logit -100 everywhere.
+
+    Args:
+        logits (Tensor): ``(B, K, h, w)``.
+        threshold (float): Confidence a class must reach somewhere.
+        scale (float): Softmax temperature multiplier. Defaults to 10.
+
+    Returns:
+        Tensor: ``(B, K, h, w)``.
+    """
+    peak = torch.softmax(scale * logits, dim=1).amax(dim=(2, 3))
+    return logits.masked_fill((peak < threshold)[..., None, None], -100.0)
+
+
+@MODELS.register_module()
+class MaskCLIPHead(BaseDecodeHead):
+    """Training-free MaskCLIP head: cosine similarity with Query features.
+
+    The Query features (85-template ensemble per class, Sec. 3 of ReCLIP++)
+    depend only on the frozen text tower and the class names: they are
+    computed once, at first use on a device, and reused (no text-encoder pass
+    per image). Input is the backbone's ``(dense, pos_embed)``.
+
+    Args:
+        class_names (str | Sequence): Class names (each a string or a list of
+            synonyms) or the registry name of a dataset to take them from.
+        clip_model (str | dict): open_clip model name or ``CLIP`` kwargs;
+            must match the backbone's.
+        pretrained (str, optional): CLIP weights (tag, local file or None).
+        in_channels (int): CLIP embedding dim D. Defaults to 512.
+        num_classes (int, optional): K; defaults to ``len(class_names)`` and
+            must equal it if given.
+        templates (Sequence): Prompt templates. Defaults to the 85 ReCLIP++
+            templates.
+        pd_threshold (float, optional): Prompt-denoising threshold at test
+            time (``test_cfg.pd_threshold`` overrides it); None disables.
+        cache_dir (str, optional): Download cache for pretrained tags.
+    """
+
+    def __init__(self,
+                 *,
+                 class_names: Union[str, Sequence],
+                 clip_model: Union[str, dict] = 'ViT-B-16',
+                 pretrained: Optional[str] = 'openai',
+                 in_channels: int = 512,
+                 num_classes: Optional[int] = None,
+                 templates: Sequence = RECLIP_TEMPLATES,
+                 pd_threshold: Optional[float] = None,
+                 cache_dir: Optional[str] = None,
+                 **kwargs):
+        names = resolve_class_names(class_names)
+        if num_classes is not None and num_classes != len(names):
+            raise ValueError(
+                f'{type(self).__name__}: num_classes={num_classes} does not '
+                f'match the {len(names)} class_names {names}')
+        kwargs.setdefault('channels', in_channels)
+        kwargs.setdefault('dropout_ratio', 0.0)
+        kwargs.setdefault('init_cfg', None)
+        super().__init__(
+            in_channels=in_channels, num_classes=len(names), **kwargs)
+        del self.conv_seg  # MaskCLIP has no learnable classifier
+        self.class_names = names
+        self.templates = tuple(templates)
+        self.pd_threshold = pd_threshold
+        self.text_encoder = CLIPTextEncoder(clip_model, pretrained,
+                                            cache_dir)
+        if self.text_encoder.embed_dim != in_channels:
+            raise ValueError(
+                f'in_channels={in_channels} but the CLIP text embedding dim '
+                f'is {self.text_encoder.embed_dim}')
+        self._query_cache = {}
+
+    @property
+    def query_features(self) -> Tensor:
+        """Query text features ``(K, D)`` on the text tower's device."""
+        device = self.text_encoder.token_embedding.weight.device
+        if device not in self._query_cache:
+            self._query_cache = {
+                device:
+                build_query_features(self.text_encoder, self.class_names,
+                                     self.templates)
+            }
+        return self._query_cache[device]
+
+    def query_logits(self, dense: Tensor) -> Tensor:
+        """Cosine similarity ``(B, K, h, w)`` of ``(B, D, h, w)`` features."""
+        return torch.einsum('bdhw,kd->bkhw', dense,
+                            self.query_features.to(dense.dtype))
+
+    def forward(self, inputs: Tuple[Tensor, ...]) -> Tensor:
+        return self.query_logits(inputs[0])
+
+    def predict(self, inputs: Tuple[Tensor, ...], batch_img_metas: List[dict],
+                test_cfg: ConfigType) -> Tensor:
+        """Logits, prompt denoising if configured, resized to the input."""
+        logits = self.forward(inputs)
+        threshold = (test_cfg or {}).get('pd_threshold', self.pd_threshold)
+        if threshold is not None:
+            logits = prompt_denoise(logits, threshold)
+        return self.predict_by_feat(logits, batch_img_metas)
+
+    def loss(self, inputs, batch_data_samples, train_cfg) -> dict:
+        raise RuntimeError(
+            'MaskCLIPHead is training-free: evaluate it with tools/test.py '
+            '(no checkpoint needed); train BiasRectificationHead instead')
+
+

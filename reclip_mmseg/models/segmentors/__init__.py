@@ -1,0 +1,3 @@
+from .reclip_plus_plus import ReCLIPPlusPlus
+
+__all__ = ['ReCLIPPlusPlus']

@@ -1,0 +1,285 @@
+"""Image-level multi-label hypotheses: which classes an image holds.
+
+Computed from the ORIGINAL training image (read again from its file, never
+its label) by the frozen CLIP, so once per image: results are kept in memory
+for the whole run, and can be written to / read from a JSON file
+(``tools/precompute_hypotheses.py``) whose fingerprint (method, parameters,
+CLIP, class names) must match the model's, or it is rejected.
+"""
+import json
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
+
+import mmcv
+import torch
+import torch.nn.functional as F
+from mmengine import fileio
+from mmseg.registry import MODELS
+from torch import Tensor
+
+
+def window_boxes(height: int, width: int, window: int,
+                 stride: int) -> List[tuple]:
+    """Boxes ``(y0, x0, y1, x1)`` of a sliding window covering the image.
+
+    Windows start every ``stride`` pixels; a last window is aligned to the
+    bottom/right border if the stride does not reach it. An image smaller
+    than the window gives one box, the whole image.
+    """
+
+    def starts(size):
+        if size <= window:
+            return [0]
+        out = list(range(0, size - window + 1, stride))
+        if out[-1] != size - window:
+            out.append(size - window)
+        return out
+
+    return [(y, x, min(y + window, height), min(x + window, width))
+            for y in starts(height) for x in starts(width)]
+
+
+def vote_hypothesis(window_logits: Tensor, min_votes: int) -> List[int]:
+    """Classes voted top-1 by at least ``min_votes`` windows.
+
+    Args:
+        window_logits (Tensor): ``(N, K)`` logits of N windows.
+        min_votes (int): Votes a class needs (released code: 1).
+
+    Returns:
+        list[int]: Sorted class indices (may be empty).
+    """
+    k = window_logits.shape[1]
+    votes = torch.bincount(window_logits.argmax(dim=1), minlength=k)
+    return torch.nonzero(votes >= min_votes).flatten().tolist()
+
+
+def threshold_hypothesis(logits: Tensor, threshold: float,
+                         topk: int) -> List[int]:
+    """ReCLIP: classes with image logit >= threshold, else the top-k."""
+    classes = torch.nonzero(logits >= threshold).flatten().tolist()
+    if not classes:
+        classes = sorted(logits.topk(topk).indices.tolist())
+    return classes
+
+
+class BaseHypothesis:
+    """Cache and file handling shared by the hypothesis generators.
+
+    Args:
+        file (str, optional): JSON written by
+            ``tools/precompute_hypotheses.py``; used instead of computing,
+            after its fingerprint is checked.
+        clip_size (int): Side the images/windows are resized to for CLIP.
+        batch_size (int): Windows per CLIP batch.
+        logit_scale (float): CLIP logit scale. Defaults to 100.
+    """
+
+    def __init__(self,
+                 file: Optional[str] = None,
+                 clip_size: int = 224,
+                 batch_size: int = 64,
+                 logit_scale: float = 100.0):
+        self.file = file
+        self.clip_size = clip_size
+        self.batch_size = batch_size
+        self.logit_scale = logit_scale
+        self.cache: Dict[str, List[int]] = {}
+        self._file_checked = False
+
+    # -- what makes a result valid ---------------------------------------
+    def params(self) -> dict:
+        return dict(clip_size=self.clip_size, logit_scale=self.logit_scale)
+
+    def fingerprint(self, segmentor) -> dict:
+        head = segmentor.decode_head
+        backbone = segmentor.backbone
+        return dict(
+            method=type(self).__name__,
+            params=self.params(),
+            clip_model=getattr(backbone, 'clip_model', None),
+            pretrained=getattr(backbone, 'pretrained', None),
+            class_names=[n if isinstance(n, str) else list(n)
+                         for n in head.class_names])
+
+    def _load_file(self, segmentor) -> None:
+        if not osp.isfile(self.file):
+            raise FileNotFoundError(
+                f'hypothesis file {self.file} not found; create it with '
+                'tools/precompute_hypotheses.py or set file=None')
+        with open(self.file) as f:
+            data = json.load(f)
+        expected = json.loads(json.dumps(self.fingerprint(segmentor)))
+        found = data.get('fingerprint', {})
+        diff = sorted(k for k in set(expected) | set(found)
+                      if expected.get(k) != found.get(k))
+        if diff:
+            details = '; '.join(f'{k}: file has {found.get(k)!r}, model '
+                                f'has {expected.get(k)!r}' for k in diff)
+            raise ValueError(f'hypothesis file {self.file} does not match '
+                             f'this model ({details}). Regenerate it with '
+                             'tools/precompute_hypotheses.py.')
+        self.cache.update(data['hypotheses'])
+        self._file_checked = True
+
+    def save(self, path: str, segmentor) -> None:
+        """Write the cached hypotheses and their fingerprint as JSON."""
+        with open(path, 'w') as f:
+            json.dump(
+                dict(
+                    fingerprint=self.fingerprint(segmentor),
+                    hypotheses=self.cache),
+                f,
+                indent=0)
+
+    # -- computing ------------------------------------------------------
+    @staticmethod
+    def load_image(segmentor, img_path: str) -> Tensor:
+        """The original image, normalised as the data preprocessor does."""
+        try:
+            img = mmcv.imfrombytes(fileio.get(img_path), flag='color')
+        except Exception as e:  # noqa: BLE001  (decoder errors vary)
+            raise ValueError(f'cannot decode image {img_path}: {e}') from e
+        if img is None:
+            raise ValueError(f'cannot decode image {img_path}')
+        pre = segmentor.data_preprocessor
+        x = torch.from_numpy(img).to(pre.device).permute(2, 0, 1).float()
+        if pre.channel_conversion:
+            x = x[[2, 1, 0]]
+        if pre._enable_normalize:
+            x = (x - pre.mean) / pre.std
+        return x
+
+    def _global_logits(self, segmentor, crops: Tensor) -> Tensor:
+        """``(N, K)`` scaled cosine logits of CLIP global embeddings."""
+        query = segmentor.decode_head.query_features
+        out = []
+        for chunk in crops.split(self.batch_size):
+            chunk = F.interpolate(
+                chunk, (self.clip_size, self.clip_size),
+                mode='bilinear',
+                align_corners=False)
+            emb = segmentor.backbone(chunk, return_global=True)[2]
+            out.append(self.logit_scale * F.normalize(emb, dim=-1) @
+                       query.to(emb.dtype).T)
+        return torch.cat(out)
+
+    def compute(self, segmentor, image: Tensor) -> List[int]:
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def __call__(self, segmentor, data_samples) -> List[List[int]]:
+        """Hypothesis of each data sample (by ``img_path``), cached."""
+        if self.file and not self._file_checked:
+            self._load_file(segmentor)
+        results = []
+        for sample in data_samples:
+            path = sample.metainfo.get('img_path')
+            if path is None:
+                raise KeyError('data sample has no img_path: the hypothesis '
+                               'is computed from the original image file')
+            if path not in self.cache:
+                if self.file:
+                    raise KeyError(f'{path} is not in hypothesis file '
+                                   f'{self.file}; regenerate it')
+                self.cache[path] = self.compute(
+                    segmentor, self.load_image(segmentor, path))
+            results.append(self.cache[path])
+        return results
+
+
+@MODELS.register_module()
+class SlidingWindowHypothesis(BaseHypothesis):
+    """ReCLIP++ hypothesis: top-1 votes of CLIP over sliding windows.
+
+    Windows of ``window`` px every ``stride`` px over the original image
+    (released code: crop_size / 6 and half of it), each resized to
+    ``clip_size`` and classified by CLIP's global embedding against the
+    Query features; classes with at least ``min_votes`` votes form the
+    hypothesis (released: 1; the paper describes a frequency threshold).
+    If none qualifies, the top-``fallback_topk`` classes of the whole image.
+
+    Args:
+        window (int): Window side in pixels. Defaults to 56 (VOC: 336 / 6).
+        stride (int): Window stride. Defaults to 28.
+        min_votes (int): Votes needed. Defaults to 1.
+        fallback_topk (int): k of the image-level fallback. Defaults to 1.
+        **kwargs: See :class:`BaseHypothesis`.
+    """
+
+    def __init__(self,
+                 window: int = 56,
+                 stride: int = 28,
+                 min_votes: int = 1,
+                 fallback_topk: int = 1,
+                 **kwargs):
+        super().__init__(**kwargs)
+        if window < 1 or stride < 1 or min_votes < 1 or fallback_topk < 1:
+            raise ValueError('window, stride, min_votes and fallback_topk '
+                             'must be >= 1')
+        self.window = window
+        self.stride = stride
+        self.min_votes = min_votes
+        self.fallback_topk = fallback_topk
+
+    def params(self) -> dict:
+        return dict(
+            super().params(),
+            window=self.window,
+            stride=self.stride,
+            min_votes=self.min_votes,
+            fallback_topk=self.fallback_topk)
+
+    def window_logits(self, segmentor, image: Tensor) -> Tensor:
+        boxes = window_boxes(image.shape[1], image.shape[2], self.window,
+                             self.stride)
+        crops = [
+            F.interpolate(
+                image[None, :, y0:y1, x0:x1], (self.window, self.window),
+                mode='bilinear',
+                align_corners=False) if (y1 - y0, x1 - x0) !=
+            (self.window, self.window) else image[None, :, y0:y1, x0:x1]
+            for y0, x0, y1, x1 in boxes
+        ]
+        return self._global_logits(segmentor, torch.cat(crops))
+
+    def compute(self, segmentor, image: Tensor) -> List[int]:
+        logits = self.window_logits(segmentor, image)
+        classes = vote_hypothesis(logits, self.min_votes)
+        if not classes:
+            whole = self._global_logits(segmentor, image[None])[0]
+            classes = sorted(whole.topk(self.fallback_topk).indices.tolist())
+        return classes
+
+
+@MODELS.register_module()
+class GlobalThresholdHypothesis(BaseHypothesis):
+    """ReCLIP (conference version): image logit >= threshold, else top-k.
+
+    Released values: VOC 23 / 2, Context 20 / 6, ADE 21 / 5, Cityscapes
+    21.5 / 2, COCO 20 / 8 (threshold on ``logit_scale`` * cosine).
+
+    Args:
+        threshold (float): Logit threshold. Defaults to 23 (VOC).
+        topk (int): Fallback k. Defaults to 2 (VOC).
+        **kwargs: See :class:`BaseHypothesis`.
+    """
+
+    def __init__(self, threshold: float = 23.0, topk: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        self.threshold = threshold
+        self.topk = topk
+
+    def params(self) -> dict:
+        return dict(
+            super().params(), threshold=self.threshold, topk=self.topk)
+
+    def compute(self, segmentor, image: Tensor) -> List[int]:
+        logits = self._global_logits(segmentor, image[None])[0]
+        return threshold_hypothesis(logits, self.threshold, self.topk)
+
+
+__all__: Sequence[str] = [
+    'window_boxes', 'vote_hypothesis', 'threshold_hypothesis',
+    'SlidingWindowHypothesis', 'GlobalThresholdHypothesis'
+]
