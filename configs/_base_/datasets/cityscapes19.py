@@ -1,0 +1,54 @@
+# Cityscapes, 19 classes (mmseg's CityscapesDataset: *_gtFine_labelTrainIds.png
+# from mmseg's tools/dataset_converters/cityscapes.py). Layout as in mmseg's
+# docs (docs/en/user_guides/2_dataset_prepare.md: data/cityscapes with
+# leftImg8bit/ and gtFine/ {train,val}). Unsupervised: the train pipeline
+# reads no labels (no LoadAnnotations, RandomCrop without cat_max_ratio); only
+# the val/test pipeline loads ground truth. Train batch 16 as released.
+dataset_type = 'CityscapesDataset'
+data_root = 'data/cityscapes'
+crop_size = (512, 512)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(
+        type='RandomResize',
+        scale=(1792, 448),
+        ratio_range=(0.5, 2.0),
+        keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='PackSegInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(2048, 448), keep_ratio=True),
+    # after Resize: the ground truth stays at full resolution
+    dict(type='LoadAnnotations'),
+    dict(type='PackSegInputs')
+]
+train_dataloader = dict(
+    batch_size=16,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=dict(
+            img_path='leftImg8bit/train', seg_map_path='gtFine/train'),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=dict(
+            img_path='leftImg8bit/val', seg_map_path='gtFine/val'),
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
+test_evaluator = val_evaluator

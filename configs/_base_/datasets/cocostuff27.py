@@ -1,0 +1,55 @@
+# COCO-Stuff-164k, 27 coarse classes of PiCIE/STEGO (COCOStuff27Dataset reads
+# *_labelTrainIds27.png written by tools/dataset_converters/cocostuff27.py).
+# Layout as in mmseg's docs (docs/en/user_guides/2_dataset_prepare.md:
+# data/coco_stuff164k with images/ and annotations/ {train2017,val2017}).
+# Unsupervised: the train pipeline reads no labels (no LoadAnnotations,
+# RandomCrop without cat_max_ratio); only the val/test pipeline loads ground
+# truth.
+dataset_type = 'COCOStuff27Dataset'
+data_root = 'data/coco_stuff164k'
+crop_size = (512, 512)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(
+        type='RandomResize',
+        scale=(2048, 512),
+        ratio_range=(0.5, 2.0),
+        keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='PackSegInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(2048, 512), keep_ratio=True),
+    # after Resize: the ground truth stays at full resolution
+    dict(type='LoadAnnotations'),
+    dict(type='PackSegInputs')
+]
+train_dataloader = dict(
+    batch_size=1,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=dict(
+            img_path='images/train2017', seg_map_path='annotations/train2017'),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=dict(
+            img_path='images/val2017', seg_map_path='annotations/val2017'),
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
+test_evaluator = val_evaluator

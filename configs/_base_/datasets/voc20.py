@@ -1,0 +1,57 @@
+# Pascal VOC 2012, 20 classes (USS protocol: background ignored through the
+# dataset's reduce_zero_label). Layout as in mmseg's docs
+# (docs/en/user_guides/2_dataset_prepare.md: data/VOCdevkit/VOC2012 with
+# JPEGImages, SegmentationClass, ImageSets/Segmentation). Unsupervised: the
+# train pipeline reads no labels (no LoadAnnotations, RandomCrop without
+# cat_max_ratio); only the val/test pipeline loads ground truth.
+dataset_type = 'PascalVOC20Dataset'
+data_root = 'data/VOCdevkit/VOC2012'
+crop_size = (336, 336)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(
+        type='RandomResize',
+        scale=(1344, 336),
+        ratio_range=(0.5, 2.0),
+        keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='PackSegInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(2048, 336), keep_ratio=True),
+    # after Resize: the ground truth stays at full resolution; the dataset's
+    # reduce_zero_label=True is applied here (0 -> 255, k -> k - 1)
+    dict(type='LoadAnnotations'),
+    dict(type='PackSegInputs')
+]
+train_dataloader = dict(
+    batch_size=1,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=dict(
+            img_path='JPEGImages', seg_map_path='SegmentationClass'),
+        ann_file='ImageSets/Segmentation/train.txt',
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=dict(
+            img_path='JPEGImages', seg_map_path='SegmentationClass'),
+        ann_file='ImageSets/Segmentation/val.txt',
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
+test_evaluator = val_evaluator

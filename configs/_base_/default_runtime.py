@@ -1,0 +1,18 @@
+# Runtime shared by every config (mmseg 1.x default_runtime + the plugin).
+custom_imports = dict(imports=['reclip_mmseg'], allow_failed_imports=False)
+default_scope = 'mmseg'
+env_cfg = dict(
+    cudnn_benchmark=True,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    dist_cfg=dict(backend='nccl'),
+)
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(
+    type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+log_processor = dict(by_epoch=False)
+log_level = 'INFO'
+load_from = None
+resume = False
+# Fails early if model.decode_head.num_classes != the dataset's classes.
+custom_hooks = [dict(type='ClassCountCheckHook')]
+tta_model = dict(type='SegTTAModel')

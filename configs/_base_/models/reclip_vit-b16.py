@@ -1,0 +1,42 @@
+# ReCLIP++ on a frozen OpenAI CLIP ViT-B/16 (released-code defaults).
+# `pretrained` may be an open_clip tag ('openai') or a local file, e.g.
+# --cfg-options model.backbone.pretrained=/path/ViT-B-16.pt \
+#               model.decode_head.pretrained=/path/ViT-B-16.pt
+clip_model = 'ViT-B-16'
+clip_pretrained = 'openai'
+data_preprocessor = dict(
+    type='SegDataPreProcessor',
+    mean=[122.771, 116.746, 104.094],  # CLIP's, RGB
+    std=[68.501, 66.632, 70.323],
+    bgr_to_rgb=True,
+    pad_val=0,
+    seg_pad_val=255,
+    size_divisor=16,
+    test_cfg=dict(size_divisor=16))
+model = dict(
+    type='ReCLIPPlusPlus',
+    data_preprocessor=data_preprocessor,
+    backbone=dict(
+        type='MaskCLIPViT', clip_model=clip_model, pretrained=clip_pretrained),
+    decode_head=dict(
+        type='BiasRectificationHead',
+        class_names=None,  # set by the leaf config (a list or a dataset name)
+        clip_model=clip_model,
+        pretrained=clip_pretrained,
+        in_channels=512,
+        pos_channels=768,
+        prompt_cfg=dict(normalize='global'),
+        decoder_kernel=5,
+        norm_cfg=dict(type='SyncBN', requires_grad=True),
+        gumbel_scale=100.0,
+        gumbel_tau=1.0,
+        pd_threshold=None,
+        loss_decode=dict(type='MaskedContrastiveLoss', loss_weight=1.0)),
+    hypothesis=dict(
+        type='SlidingWindowHypothesis',
+        window=56,
+        stride=28,
+        min_votes=1,
+        fallback_topk=1),
+    train_cfg=dict(),
+    test_cfg=dict(mode='whole'))

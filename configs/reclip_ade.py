@@ -1,0 +1,9 @@
+_base_ = [
+    './_base_/models/reclip_vit-b16.py', './_base_/datasets/ade150.py',
+    './_base_/default_runtime.py', './_base_/schedules/schedule_20k.py'
+]
+# Hypothesis window = crop size / 6, stride = window / 2 (released code);
+# prompt-denoising threshold as released.
+model = dict(
+    decode_head=dict(class_names='ADE20KDataset', pd_threshold=0.5),
+    hypothesis=dict(window=85, stride=42))

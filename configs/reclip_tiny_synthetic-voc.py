@@ -1,0 +1,62 @@
+# Tiny config for tests and laptop smoke runs: a tiny random CLIP, 64 px VOC
+# layout data (tests write it; --cfg-options *.dataset.data_root=... points
+# at it), a few iterations. Same registered modules as the real configs.
+_base_ = [
+    './_base_/models/reclip_vit-b16.py', './_base_/datasets/voc20.py',
+    './_base_/default_runtime.py', './_base_/schedules/schedule_20k.py'
+]
+tiny_clip = dict(
+    embed_dim=32,
+    quick_gelu=True,
+    vision_cfg=dict(
+        image_size=224, layers=2, width=64, head_width=32, patch_size=16),
+    text_cfg=dict(
+        context_length=77, vocab_size=49408, width=64, heads=2, layers=2))
+crop_size = (64, 64)
+data_root = 'data/synthetic_voc'
+model = dict(
+    data_preprocessor=dict(size=crop_size),
+    backbone=dict(clip_model=tiny_clip, pretrained=None),
+    decode_head=dict(
+        class_names='PascalVOC20Dataset',
+        clip_model=tiny_clip,
+        pretrained=None,
+        in_channels=32,
+        pos_channels=64,
+        norm_cfg=dict(type='BN')),
+    hypothesis=dict(window=32, stride=16, batch_size=16))
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(
+        type='RandomResize',
+        scale=(256, 64),
+        ratio_range=(0.5, 2.0),
+        keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='PackSegInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(256, 64), keep_ratio=True),
+    dict(type='LoadAnnotations'),
+    dict(type='PackSegInputs')
+]
+train_dataloader = dict(
+    batch_size=2,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(data_root=data_root, pipeline=train_pipeline))
+val_dataloader = dict(
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(data_root=data_root, pipeline=test_pipeline))
+test_dataloader = val_dataloader
+train_cfg = dict(max_iters=4, val_interval=2)
+param_scheduler = [dict(type='PolyLR', power=0.9, end=4, by_epoch=False)]
+default_hooks = dict(
+    logger=dict(interval=1),
+    checkpoint=dict(interval=2),
+    visualization=dict(type='SegVisualizationHook'))
+env_cfg = dict(dist_cfg=dict(backend='gloo'))

@@ -1,0 +1,9 @@
+_base_ = [
+    './_base_/models/reclip_vit-b16.py', './_base_/datasets/voc20.py',
+    './_base_/default_runtime.py', './_base_/schedules/schedule_20k.py'
+]
+# Hypothesis window = crop size / 6, stride = window / 2 (released code);
+# prompt-denoising threshold as released.
+model = dict(
+    decode_head=dict(class_names='PascalVOC20Dataset', pd_threshold=1.0),
+    hypothesis=dict(window=56, stride=28))
