@@ -9,6 +9,9 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 import reclip_mmseg  # noqa: E402,F401  (registers modules, applies fixes)
+from mmengine.registry import init_default_scope  # noqa: E402
+
+init_default_scope('mmseg')
 
 #: A tiny CLIP (embed 32, ViT 64 wide, 2 layers, patch 16, 224 px; text 64
 #: wide, 2 layers, 77 tokens, CLIP's vocabulary). Builds in well under 1 s.

@@ -11,6 +11,7 @@ import mmcv
 import numpy as np
 import pytest
 from mmengine.config import Config
+from mmengine.registry import init_default_scope
 
 import reclip_mmseg  # noqa: F401  (registers mmseg's modules)
 import reclip_mmseg.datasets  # noqa: F401
@@ -40,6 +41,12 @@ LOAD_PIPELINE = [
     dict(type='LoadAnnotations'),
     dict(type='PackSegInputs')
 ]
+
+
+@pytest.fixture(autouse=True)
+def mmseg_scope():
+    """Pipelines name mmseg transforms, as configs do with default_scope."""
+    init_default_scope('mmseg')
 
 
 def _image(seed):

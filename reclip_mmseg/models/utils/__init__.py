@@ -11,11 +11,12 @@ __all__ = [
 from .class_names import resolve_class_names  # noqa: E402
 
 __all__ += ['resolve_class_names']
-from .hypothesis import (GlobalThresholdHypothesis,  # noqa: E402
+from .hypothesis import (BaseHypothesis, GlobalThresholdHypothesis,  # noqa: E402
                          SlidingWindowHypothesis, threshold_hypothesis,
                          vote_hypothesis, window_boxes)
 
 __all__ += [
-    'SlidingWindowHypothesis', 'GlobalThresholdHypothesis', 'window_boxes',
+    'BaseHypothesis', 'SlidingWindowHypothesis', 'GlobalThresholdHypothesis',
+    'window_boxes',
     'vote_hypothesis', 'threshold_hypothesis'
 ]
