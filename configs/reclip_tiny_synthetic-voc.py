@@ -15,9 +15,14 @@ tiny_clip = dict(
 crop_size = (64, 64)
 data_root = 'data/synthetic_voc'
 model = dict(
-    data_preprocessor=dict(size=crop_size),
-    backbone=dict(clip_model=tiny_clip, pretrained=None),
+    backbone=dict(
+        _delete_=True,
+        type='MaskCLIPViT',
+        clip_model=tiny_clip,
+        pretrained=None),
     decode_head=dict(
+        _delete_=True,
+        type='BiasRectificationHead',
         class_names='PascalVOC20Dataset',
         clip_model=tiny_clip,
         pretrained=None,
@@ -60,3 +65,9 @@ default_hooks = dict(
     checkpoint=dict(interval=2),
     visualization=dict(type='SegVisualizationHook'))
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
+# Without device_ids, DDP also wraps CPU models (torchrun on a laptop).
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel',
+    device_ids=None,
+    broadcast_buffers=False,
+    find_unused_parameters=False)

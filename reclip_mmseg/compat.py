@@ -9,6 +9,9 @@ where the stack already works:
 * :func:`allow_full_checkpoint_unpickling` - torch >= 2.6 loads with
   ``weights_only=True`` by default, which breaks mmengine 0.10.7 ``resume`` and
   ``load_from`` (upstream: open-mmlab/mmengine issue 1655, PR 1650).
+* :func:`allow_cpu_distributed` - mmengine 0.10.7 ``init_dist('pytorch')``
+  calls ``torch.cuda.set_device`` unconditionally, so ``torchrun`` jobs fail
+  on machines without CUDA.
 """
 import importlib.util
 import os.path as osp
@@ -19,7 +22,7 @@ import torch
 
 __all__ = [
     'apply_stack_fixes', 'install_mmcv_ops_standin',
-    'allow_full_checkpoint_unpickling'
+    'allow_full_checkpoint_unpickling', 'allow_cpu_distributed'
 ]
 
 
@@ -119,7 +122,37 @@ def allow_full_checkpoint_unpickling() -> bool:
     return True
 
 
+def allow_cpu_distributed() -> bool:
+    """Let ``--launcher pytorch`` (torchrun) jobs start without CUDA.
+
+    Where CUDA is unavailable, mmengine's pytorch launcher is replaced by one
+    that skips ``torch.cuda.set_device`` and uses the ``gloo`` backend when
+    ``nccl`` (which needs GPUs) is configured. With CUDA nothing changes.
+    (CPU processes also need ``model_wrapper_cfg`` without ``device_ids``;
+    see ``configs/reclip_tiny_synthetic-voc.py``.)
+
+    Returns:
+        bool: True if the launcher was replaced, False if not needed.
+    """
+    if torch.cuda.is_available():
+        return False
+    import torch.distributed as torch_dist
+    from mmengine.dist import utils as dist_utils
+
+    def _init_dist_pytorch(backend='gloo', init_backend='torch', **kwargs):
+        if init_backend != 'torch':
+            raise ValueError(f'init_backend={init_backend!r} needs CUDA')
+        if backend == 'nccl':
+            backend = 'gloo'
+        torch_dist.init_process_group(backend=backend, **kwargs)
+
+    _init_dist_pytorch.reclip_fix = True
+    dist_utils._init_dist_pytorch = _init_dist_pytorch
+    return True
+
+
 def apply_stack_fixes() -> None:
     """Apply every fix above that this environment needs."""
     install_mmcv_ops_standin()
     allow_full_checkpoint_unpickling()
+    allow_cpu_distributed()

@@ -97,3 +97,14 @@ def test_checkpoint_loader_missing_file_names_path(tmp_path):
     missing = str(tmp_path / 'nope.pth')
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         CheckpointLoader.load_checkpoint(missing)
+
+
+def test_cpu_distributed_launcher():
+    from mmengine.dist import utils as dist_utils
+    replaced = getattr(dist_utils._init_dist_pytorch, 'reclip_fix', False)
+    # replaced exactly where CUDA is missing (torchrun end to end:
+    # tests/test_tools/test_train_test_tools.py)
+    assert replaced == (not torch.cuda.is_available())
+    if replaced:
+        with pytest.raises(ValueError, match='needs CUDA'):
+            dist_utils._init_dist_pytorch('nccl', init_backend='deepspeed')

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
+from mmseg.registry import DATASETS
 
 import reclip_mmseg  # noqa: F401  (registers mmseg's modules)
-import reclip_mmseg.datasets  # noqa: F401
-from mmseg.registry import DATASETS
+import reclip_mmseg.datasets  # noqa: F401  (registers the datasets)
 from reclip_mmseg.datasets import (FINE_TO_COARSE27, COCOStuff27Dataset,
                                    PascalContext59USSDataset,
                                    PascalVOC20Dataset,

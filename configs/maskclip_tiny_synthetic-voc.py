@@ -1,0 +1,17 @@
+# Training-free MaskCLIP baseline on the tiny test world (see
+# reclip_tiny_synthetic-voc.py): tools/test.py runs it without a checkpoint.
+_base_ = ['./reclip_tiny_synthetic-voc.py']
+model = dict(
+    _delete_=True,
+    type='EncoderDecoder',
+    data_preprocessor={{_base_.data_preprocessor}},
+    backbone=dict(
+        type='MaskCLIPViT', clip_model={{_base_.tiny_clip}}, pretrained=None),
+    decode_head=dict(
+        type='MaskCLIPHead',
+        class_names='PascalVOC20Dataset',
+        clip_model={{_base_.tiny_clip}},
+        pretrained=None,
+        in_channels=32),
+    train_cfg=dict(),
+    test_cfg=dict(mode='whole'))

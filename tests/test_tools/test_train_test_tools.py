@@ -1,0 +1,169 @@
+"""End to end: tools/train.py, tools/test.py, --resume, torchrun, mmseg's
+stock train.py, on a synthetic VOC-layout dataset with a tiny CLIP."""
+import os
+import os.path as osp
+import re
+import subprocess
+import sys
+
+import cv2
+import mmseg
+import numpy as np
+import pytest
+import torch
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TINY = osp.join(ROOT, 'configs', 'reclip_tiny_synthetic-voc.py')
+TINY_MASKCLIP = osp.join(ROOT, 'configs', 'maskclip_tiny_synthetic-voc.py')
+TRAIN = ['train_0', 'train_1', 'train_2', 'train_3']
+VAL = ['val_0', 'val_1']
+
+
+def write_synthetic_voc(root):
+    """VOC layout; label PNGs for the val split only."""
+    rng = np.random.default_rng(0)
+    for sub in ('JPEGImages', 'SegmentationClass', 'ImageSets/Segmentation'):
+        os.makedirs(osp.join(root, sub), exist_ok=True)
+    for name in TRAIN + VAL:
+        img = rng.integers(0, 80, (64, 80, 3), dtype=np.uint8)
+        label = np.zeros((64, 80), np.uint8)
+        for _ in range(2):
+            cls = int(rng.integers(1, 21))
+            y, x = rng.integers(0, 40, 2)
+            img[y:y + 24, x:x + 30] = rng.integers(0, 255, 3)
+            label[y:y + 24, x:x + 30] = cls
+        label[0, :] = 255
+        cv2.imwrite(osp.join(root, 'JPEGImages', name + '.jpg'), img)
+        if name in VAL:
+            cv2.imwrite(
+                osp.join(root, 'SegmentationClass', name + '.png'), label)
+    for split, names in (('train', TRAIN), ('val', VAL)):
+        with open(osp.join(root, 'ImageSets/Segmentation', split + '.txt'),
+                  'w') as f:
+            f.write('\n'.join(names) + '\n')
+
+
+def data_options(root):
+    return [
+        f'{loader}.dataset.data_root={root}'
+        for loader in ('train_dataloader', 'val_dataloader',
+                       'test_dataloader')
+    ]
+
+
+def run(args, cwd=ROOT, timeout=600):
+    env = dict(os.environ, HF_HUB_OFFLINE='1', OMP_NUM_THREADS='1')
+    proc = subprocess.run(
+        args,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-6000:]
+    return out
+
+
+@pytest.fixture(scope='module')
+def data_root(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('synthetic_voc'))
+    write_synthetic_voc(root)
+    return root
+
+
+@pytest.fixture(scope='module')
+def trained(data_root, tmp_path_factory):
+    work = str(tmp_path_factory.mktemp('work'))
+    out = run([
+        sys.executable, 'tools/train.py', TINY, '--work-dir', work,
+        '--cfg-options', *data_options(data_root)
+    ])
+    return work, out
+
+
+def test_train_validates_and_checkpoints(trained, data_root):
+    work, out = trained
+    assert 'Iter(train) [4/4]' in out
+    assert 'decode.loss_contrast' in out
+    assert len(re.findall(r'Iter\(val\) \[2/2\]\s+aAcc', out)) == 2
+    assert 'mIoU' in out
+    ckpt = torch.load(
+        osp.join(work, 'iter_4.pth'), map_location='cpu', weights_only=False)
+    meta = ckpt['meta']['dataset_meta']
+    assert len(meta['classes']) == 20 and meta['classes'][0] == 'airplane'
+    assert 'decode_head.reference.ctx' in ckpt['state_dict']
+    # training never touched a label: there is none for the train split
+    assert sorted(os.listdir(osp.join(data_root, 'SegmentationClass'))) == [
+        'val_0.png', 'val_1.png'
+    ]
+
+
+def test_test_tool_prints_iou(trained, data_root, tmp_path):
+    work, _ = trained
+    out = run([
+        sys.executable, 'tools/test.py', TINY,
+        osp.join(work, 'iter_4.pth'), '--work-dir',
+        str(tmp_path), '--out',
+        str(tmp_path / 'preds'), '--cfg-options', *data_options(data_root)
+    ])
+    assert re.search(r'\|\s+Class\s+\|\s+IoU\s+\|', out)
+    assert re.search(r'mIoU: \d+\.\d+', out)
+    assert sorted(os.listdir(tmp_path / 'preds')) == ['val_0.png', 'val_1.png']
+
+
+def test_resume_continues(trained, data_root):
+    work, _ = trained
+    out = run([
+        sys.executable, 'tools/train.py', TINY, '--work-dir', work,
+        '--resume', '--cfg-options', 'train_cfg.max_iters=6',
+        *data_options(data_root)
+    ])
+    assert 'resumed' in out.lower() or 'Load checkpoint' in out
+    assert 'Iter(train) [5/6]' in out and 'Iter(train) [1/6]' not in out
+    assert osp.isfile(osp.join(work, 'iter_6.pth'))
+
+
+def test_maskclip_baseline_needs_no_checkpoint(data_root, tmp_path):
+    out = run([
+        sys.executable, 'tools/test.py', TINY_MASKCLIP, '--work-dir',
+        str(tmp_path), '--cfg-options', *data_options(data_root)
+    ])
+    assert re.search(r'mIoU: \d+\.\d+', out)
+
+
+def test_reclip_test_without_checkpoint_refused(data_root, tmp_path):
+    proc = subprocess.run([
+        sys.executable, 'tools/test.py', TINY, '--work-dir',
+        str(tmp_path), '--cfg-options', *data_options(data_root)
+    ],
+                          cwd=ROOT,
+                          capture_output=True,
+                          text=True,
+                          env=dict(os.environ, HF_HUB_OFFLINE='1'))
+    assert proc.returncode != 0
+    assert 'pass the CHECKPOINT' in proc.stderr
+
+
+def test_torchrun_two_process_cpu_training(data_root, tmp_path):
+    out = run([
+        sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
+        '--master_port=29533', 'tools/train.py', TINY, '--launcher',
+        'pytorch', '--work-dir',
+        str(tmp_path), '--cfg-options', 'train_cfg.max_iters=2',
+        'train_cfg.val_interval=2', *data_options(data_root)
+    ])
+    assert 'Iter(train) [2/2]' in out
+    assert 'Distributed training: True' in out
+    assert osp.isfile(tmp_path / 'iter_2.pth')
+
+
+def test_mmseg_stock_train_runs_our_config(data_root, tmp_path):
+    stock = osp.join(osp.dirname(mmseg.__file__), '.mim', 'tools', 'train.py')
+    out = run([
+        sys.executable, stock, TINY, '--work-dir',
+        str(tmp_path), '--cfg-options', 'train_cfg.max_iters=2',
+        *data_options(data_root)
+    ])
+    assert 'Iter(train) [2/2]' in out
+    assert osp.isfile(tmp_path / 'iter_2.pth')
