@@ -27,9 +27,11 @@ class ReferencePromptLearner(nn.Module):
     Args:
         text_encoder (CLIPTextEncoder): Frozen CLIP text tower.
         class_names (Sequence[str]): K class names.
-        name_slots (int): Token slots after the context for the name, its EOT
-            and padding. A name whose tokens + EOT do not fit raises.
-            Defaults to 3 (released code).
+        name_slots (int, optional): Token slots after the context for the
+            name, its EOT and padding. A name whose tokens + EOT do not fit
+            raises. None (default): 3 as released, or just enough for the
+            longest name (+ EOT) if that needs more (e.g. ADE-150's
+            'chest of drawers').
         num_context (int, optional): M. Defaults to
             ``context_length - 1 - name_slots``; if given, ``name_slots`` is
             ``context_length - 1 - num_context``.
@@ -43,7 +45,7 @@ class ReferencePromptLearner(nn.Module):
     def __init__(self,
                  text_encoder: CLIPTextEncoder,
                  class_names: Sequence[str],
-                 name_slots: int = 3,
+                 name_slots: Optional[int] = None,
                  num_context: Optional[int] = None,
                  ctx_init: Optional[str] = None,
                  normalize: str = 'global'):
@@ -57,6 +59,12 @@ class ReferencePromptLearner(nn.Module):
         self.__dict__['text_encoder'] = text_encoder
         length = text_encoder.context_length
         embedding = text_encoder.token_embedding
+
+        names = [str(name) for name in class_names]
+        tokens = text_encoder.tokenize(names)
+        eot = tokens.argmax(dim=-1)  # EOT has the largest id
+        if name_slots is None:
+            name_slots = max(3, int(eot.max()))
 
         init_embeds = None
         if ctx_init is not None:
@@ -80,9 +88,6 @@ class ReferencePromptLearner(nn.Module):
             init_embeds = embedding(zero).expand(num_context, -1)
         self.ctx = nn.Parameter(init_embeds.detach().clone().float())
 
-        names = [str(name) for name in class_names]
-        tokens = text_encoder.tokenize(names)
-        eot = tokens.argmax(dim=-1)  # EOT has the largest id
         too_long = [(n, int(e)) for n, e in zip(names, eot) if e > name_slots]
         if too_long:
             raise ValueError(

@@ -141,10 +141,14 @@ def test_reference_gradients_reach_only_context(encoder_and_clip):
 def test_reference_name_too_long(encoder_and_clip):
     encoder, _ = encoder_and_clip
     with pytest.raises(ValueError, match="'potted plant stand'"):
-        ReferencePromptLearner(encoder, ['cat', 'potted plant stand'])
-    # more slots fit it
+        ReferencePromptLearner(
+            encoder, ['cat', 'potted plant stand'], name_slots=3)
+    # more slots fit it; by default just enough slots are taken
     learner = ReferencePromptLearner(
         encoder, ['cat', 'potted plant stand'], name_slots=5)
     assert learner.num_context == 71
+    auto = ReferencePromptLearner(encoder, ['cat', 'potted plant stand'])
+    assert auto.num_context == 77 - 1 - 4
+    assert auto.token_suffix.shape[1] == 4
     with pytest.raises(ValueError, match='normalize'):
         ReferencePromptLearner(encoder, ['cat'], normalize='l2')
