@@ -1,3 +1,5 @@
+import os.path as osp
+
 from mmseg.datasets import PascalVOCDataset
 from mmseg.registry import DATASETS
 
@@ -35,5 +37,11 @@ class PascalVOC20Dataset(PascalVOCDataset):
                  ann_file: str,
                  reduce_zero_label: bool = True,
                  **kwargs) -> None:
+        data_root = kwargs.get('data_root')
+        if data_root and not osp.isdir(data_root):
+            raise FileNotFoundError(
+                f'{type(self).__name__}: data_root {data_root} does not '
+                'exist (expected VOCdevkit/VOC2012 with JPEGImages, '
+                'SegmentationClass and ImageSets/Segmentation)')
         super().__init__(
             ann_file=ann_file, reduce_zero_label=reduce_zero_label, **kwargs)

@@ -6,41 +6,14 @@ import re
 import subprocess
 import sys
 
-import cv2
 import mmseg
-import numpy as np
 import pytest
 import torch
+from conftest import write_synthetic_voc
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TINY = osp.join(ROOT, 'configs', 'reclip_tiny_synthetic-voc.py')
 TINY_MASKCLIP = osp.join(ROOT, 'configs', 'maskclip_tiny_synthetic-voc.py')
-TRAIN = ['train_0', 'train_1', 'train_2', 'train_3']
-VAL = ['val_0', 'val_1']
-
-
-def write_synthetic_voc(root):
-    """VOC layout; label PNGs for the val split only."""
-    rng = np.random.default_rng(0)
-    for sub in ('JPEGImages', 'SegmentationClass', 'ImageSets/Segmentation'):
-        os.makedirs(osp.join(root, sub), exist_ok=True)
-    for name in TRAIN + VAL:
-        img = rng.integers(0, 80, (64, 80, 3), dtype=np.uint8)
-        label = np.zeros((64, 80), np.uint8)
-        for _ in range(2):
-            cls = int(rng.integers(1, 21))
-            y, x = rng.integers(0, 40, 2)
-            img[y:y + 24, x:x + 30] = rng.integers(0, 255, 3)
-            label[y:y + 24, x:x + 30] = cls
-        label[0, :] = 255
-        cv2.imwrite(osp.join(root, 'JPEGImages', name + '.jpg'), img)
-        if name in VAL:
-            cv2.imwrite(
-                osp.join(root, 'SegmentationClass', name + '.png'), label)
-    for split, names in (('train', TRAIN), ('val', VAL)):
-        with open(osp.join(root, 'ImageSets/Segmentation', split + '.txt'),
-                  'w') as f:
-            f.write('\n'.join(names) + '\n')
 
 
 def data_options(root):
