@@ -22,7 +22,6 @@ from typing import Optional, Union
 from urllib.parse import urlparse
 
 import open_clip
-import torch
 from mmengine.logging import print_log
 
 __all__ = ['build_clip', 'build_tokenizer', 'is_torchscript_archive']
