@@ -118,11 +118,15 @@ def test_reclip_test_without_checkpoint_refused(data_root, tmp_path):
     assert 'pass the CHECKPOINT' in proc.stderr
 
 
-def test_torchrun_two_process_cpu_training(data_root, tmp_path):
+def test_dist_train_sh_two_process_cpu_training(data_root, tmp_path,
+                                                monkeypatch):
+    # tools/dist_train.sh -> torchrun (from this interpreter's bin dir)
+    monkeypatch.setenv(
+        'PATH',
+        osp.dirname(sys.executable) + os.pathsep + os.environ['PATH'])
+    monkeypatch.setenv('PORT', '29533')
     out = run([
-        sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
-        '--master_port=29533', 'tools/train.py', TINY, '--launcher',
-        'pytorch', '--work-dir',
+        'bash', 'tools/dist_train.sh', TINY, '2', '--work-dir',
         str(tmp_path), '--cfg-options', 'train_cfg.max_iters=2',
         'train_cfg.val_interval=2', *data_options(data_root)
     ])
