@@ -2,7 +2,7 @@
 
     python tools/benchmark.py CONFIG [CONFIG ...] [--shape H W] [--batch-size N]
         [--device cpu|cuda] [--amp none|bf16|fp16] [--mode infer|train|both]
-        [--floor] [--warmup 2] [--repeats 10] [--out results.json]
+        [--floor] [--slide CROP STRIDE] [--warmup 2] [--repeats 10] [--out results.json]
         [--cfg-options k=v ...]
 
 Models are built with random CLIP weights (``pretrained=None``) unless
@@ -20,6 +20,7 @@ the Reference text pass (once per iteration, whole batch), and the rest
 """
 import argparse
 import contextlib
+import copy
 import json
 import os.path as osp
 import resource
@@ -49,6 +50,13 @@ def parse_args(argv=None):
     parser.add_argument(
         '--mode', choices=['infer', 'train', 'both'], default='infer')
     parser.add_argument('--floor', action='store_true')
+    parser.add_argument(
+        '--slide',
+        type=int,
+        nargs=2,
+        metavar=('CROP', 'STRIDE'),
+        help='also run each config with slide inference (square CROP, '
+        'STRIDE), interleaved with its whole-image inference')
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--repeats', type=int, default=10)
     parser.add_argument('--hyp-shape', type=int, nargs=2, default=None)
@@ -79,7 +87,9 @@ class Case:
         b = args.batch_size
         h, w = args.shape
         self.inputs = torch.randn(b, 3, h, w, device=device)
-        if clip is not None:
+        if clip is not None:  # padded as MaskCLIPViT pads
+            self.inputs = torch.nn.functional.pad(
+                self.inputs, (0, -w % 16, 0, -h % 16))
             self.model = clip.to(device).eval()
             self.steps = dict(infer=self._floor)
             return
@@ -203,6 +213,14 @@ def main(argv=None):
             cfg.model.decode_head.norm_cfg.type = 'BN'
         name = osp.splitext(osp.basename(path))[0]
         cases.append(Case(name, args, device, cfg=cfg))
+        if args.slide:
+            crop, stride = args.slide
+            slide = copy.deepcopy(cfg)
+            slide.model.test_cfg = dict(
+                mode='slide', crop_size=(crop, crop), stride=(stride, stride))
+            cases.append(
+                Case(f'{name} slide {crop}/{stride}', args, device,
+                     cfg=slide))
     if args.floor:
         clip = _floor_clip(cfg.model.backbone.clip_model, args.shape)
         cases.append(Case('open_clip encode_image', args, device, clip=clip))

@@ -6,6 +6,7 @@
 import argparse
 import logging
 
+import torch
 from _common import add_common_args, load_config
 from mmengine.logging import print_log
 from mmengine.runner import Runner
@@ -22,7 +23,8 @@ def parse_args():
     parser.add_argument(
         '--amp',
         action='store_true',
-        help='automatic mixed precision (AmpOptimWrapper)')
+        help='automatic mixed precision (AmpOptimWrapper on GPU, bfloat16 '
+        'AutocastOptimWrapper on CPU)')
     add_common_args(parser)
     return parser.parse_args()
 
@@ -37,9 +39,14 @@ def main():
         elif cfg.optim_wrapper.type != 'OptimWrapper':
             raise ValueError('--amp needs optim_wrapper.type OptimWrapper, '
                              f'got {cfg.optim_wrapper.type}')
-        else:
+        elif torch.cuda.is_available():
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
+        else:  # mmengine's AmpOptimWrapper needs a GPU
+            print_log('--amp without CUDA: bfloat16 autocast on CPU '
+                      '(AutocastOptimWrapper)', 'current', logging.INFO)
+            cfg.optim_wrapper.type = 'AutocastOptimWrapper'
+            cfg.optim_wrapper.dtype = 'bfloat16'
     cfg.resume = args.resume
     runner = (
         Runner.from_cfg(cfg) if 'runner_type' not in cfg else

@@ -144,3 +144,16 @@ def test_mmseg_stock_train_runs_our_config(data_root, tmp_path):
     ])
     assert 'Iter(train) [2/2]' in out
     assert osp.isfile(tmp_path / 'iter_2.pth')
+
+
+def test_amp_training_runs_on_cpu(data_root, tmp_path):
+    out = run([
+        sys.executable, 'tools/train.py', TINY, '--amp', '--work-dir',
+        str(tmp_path), '--cfg-options', 'train_cfg.max_iters=2',
+        *data_options(data_root)
+    ])
+    expected = 'AmpOptimWrapper' if torch.cuda.is_available() else \
+        'AutocastOptimWrapper'
+    assert f"type='{expected}'" in out
+    assert 'Iter(train) [2/2]' in out
+    assert re.search(r'mIoU: \d+\.\d+', out)
