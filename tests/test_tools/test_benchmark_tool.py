@@ -1,0 +1,85 @@
+"""tools/benchmark.py on the tiny configs (figures themselves are not
+asserted: timings are measured by hand, see README)."""
+import json
+import os.path as osp
+import sys
+
+import torch
+from mmseg.structures import SegDataSample
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.join(ROOT, 'tools'))
+import benchmark  # noqa: E402
+
+TINY = osp.join(ROOT, 'configs', 'reclip_tiny_synthetic-voc.py')
+TINY_MASKCLIP = osp.join(ROOT, 'configs', 'maskclip_tiny_synthetic-voc.py')
+
+
+def test_benchmark_interleaves_and_writes_json(tmp_path, monkeypatch):
+    order = []
+    run = benchmark.Case.run
+
+    def logged(case, step):
+        order.append((case.name, step))
+        return run(case, step)
+
+    monkeypatch.setattr(benchmark.Case, 'run', logged)
+    out = tmp_path / 'bench.json'
+    benchmark.main([
+        TINY, TINY_MASKCLIP, '--shape', '40', '56', '--floor', '--slide',
+        '32', '16', '--warmup', '1', '--repeats', '2', '--out',
+        str(out)
+    ])
+    data = json.loads(out.read_text())
+    names = [
+        'reclip_tiny_synthetic-voc', 'reclip_tiny_synthetic-voc slide 32/16',
+        'maskclip_tiny_synthetic-voc', 'maskclip_tiny_synthetic-voc slide '
+        '32/16', 'open_clip encode_image'
+    ]
+    assert list(data['cases']) == names
+    for entry in data['cases'].values():
+        assert entry['infer']['runs'] == 2
+        assert entry['infer']['median_ms'] > 0
+    assert data['cases'][names[0]]['infer']['ratio_to_first'] == 1.0
+    # interleaved: each repeat runs every case once, in turn
+    assert [n for n, _ in order] == names * 3
+
+
+def test_benchmark_training_split(tmp_path):
+    out = tmp_path / 'train.json'
+    benchmark.main([
+        TINY, '--mode', 'train', '--shape', '32', '32', '--batch-size', '2',
+        '--warmup', '1', '--repeats', '2', '--hyp-shape', '48', '64',
+        '--out',
+        str(out)
+    ])
+    entry = json.loads(out.read_text())['cases']['reclip_tiny_synthetic-voc']
+    assert set(entry) == {
+        'train', 'train_visual', 'train_reference',
+        'train_head_loss_backward_ms', 'hypothesis_uncached_ms_per_image'
+    }
+    assert entry['hypothesis_uncached_ms_per_image'] > 0
+
+
+def test_reference_text_pass_once_per_iteration(monkeypatch):
+    """Training runs the Reference prompt through the text tower once per
+    iteration, whatever the batch size (shared by the batch)."""
+    from mmengine.config import Config
+    from mmseg.registry import MODELS
+    model = MODELS.build(Config.fromfile(TINY).model)
+    calls = []
+    encode = model.decode_head.text_encoder.encode_embeddings
+    monkeypatch.setattr(
+        model.decode_head.text_encoder, 'encode_embeddings',
+        lambda *a: calls.append(a[0].shape[0]) or encode(*a))
+    model.train()
+    for batch in (1, 4):
+        samples = [
+            SegDataSample(metainfo=dict(img_path=f'im{i}'))
+            for i in range(batch)
+        ]
+        for i in range(batch):
+            model.hypothesis.cache[f'im{i}'] = [1, 2]
+        calls.clear()
+        model.loss(torch.randn(batch, 3, 32, 32), samples)
+        assert calls == [20]  # one pass of the K = 20 prompts
