@@ -12,6 +12,11 @@ where the stack already works:
 * :func:`allow_cpu_distributed` - mmengine 0.10.7 ``init_dist('pytorch')``
   calls ``torch.cuda.set_device`` unconditionally, so ``torchrun`` jobs fail
   on machines without CUDA.
+* :func:`skip_identity_resize` - speed, not a bug: mmseg 1.2.2
+  ``BaseSegmentor.postprocess_result`` bilinearly resizes every image's
+  ``(K, H, W)`` logits to ``ori_shape`` even when they already have that
+  shape (~8% of ADE-size CPU inference, see README "Speed"). Exact: the
+  skipped resize is the identity.
 """
 import importlib.util
 import os.path as osp
@@ -22,7 +27,8 @@ import torch
 
 __all__ = [
     'apply_stack_fixes', 'install_mmcv_ops_standin',
-    'allow_full_checkpoint_unpickling', 'allow_cpu_distributed'
+    'allow_full_checkpoint_unpickling', 'allow_cpu_distributed',
+    'skip_identity_resize'
 ]
 
 
@@ -151,8 +157,37 @@ def allow_cpu_distributed() -> bool:
     return True
 
 
+def skip_identity_resize() -> bool:
+    """Skip ``postprocess_result``'s resize when the size already matches.
+
+    Only the ``resize`` that ``mmseg.models.segmentors.base`` uses (in
+    ``postprocess_result``) is replaced; elsewhere mmseg is unchanged. A
+    bilinear or nearest resize to the input's own size returns the input
+    values unchanged, so predictions are bit-identical.
+
+    Returns:
+        bool: True if installed now, False if already installed.
+    """
+    from mmseg.models.segmentors import base
+
+    if getattr(base.resize, 'reclip_fix', False):
+        return False
+    resize = base.resize
+
+    def resize_unless_identity(input, size=None, **kwargs):
+        if (size is not None and kwargs.get('scale_factor') is None
+                and tuple(input.shape[2:]) == tuple(int(s) for s in size)):
+            return input
+        return resize(input, size=size, **kwargs)
+
+    resize_unless_identity.reclip_fix = True
+    base.resize = resize_unless_identity
+    return True
+
+
 def apply_stack_fixes() -> None:
     """Apply every fix above that this environment needs."""
     install_mmcv_ops_standin()
     allow_full_checkpoint_unpickling()
     allow_cpu_distributed()
+    skip_identity_resize()

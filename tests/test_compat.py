@@ -108,3 +108,32 @@ def test_cpu_distributed_launcher():
     if replaced:
         with pytest.raises(ValueError, match='needs CUDA'):
             dist_utils._init_dist_pytorch('nccl', init_backend='deepspeed')
+
+
+def test_postprocess_skips_only_the_identity_resize():
+    import torch.nn.functional as F
+    from mmseg.models.segmentors import base
+    from mmseg.structures import SegDataSample
+
+    from reclip_mmseg.compat import skip_identity_resize
+
+    assert base.resize.reclip_fix and not skip_identity_resize()
+
+    class Segmentor:  # what postprocess_result reads of self
+        align_corners = False
+
+    logits = torch.randn(2, 3, 8, 10).contiguous(
+        memory_format=torch.channels_last)
+    samples = [
+        SegDataSample(metainfo=dict(ori_shape=(8, 10))),
+        SegDataSample(
+            metainfo=dict(ori_shape=(16, 15), padding_size=[0, 2, 0, 0]))
+    ]
+    out = base.BaseSegmentor.postprocess_result(Segmentor(), logits, samples)
+    assert torch.equal(out[0].seg_logits.data, logits[0])
+    assert torch.equal(out[0].pred_sem_seg.data[0], logits[0].argmax(0))
+    expected = F.interpolate(
+        logits[1:, :, :, :8], (16, 15), mode='bilinear',
+        align_corners=False)[0]
+    torch.testing.assert_close(out[1].seg_logits.data, expected)
+    assert torch.equal(out[1].pred_sem_seg.data[0], expected.argmax(0))

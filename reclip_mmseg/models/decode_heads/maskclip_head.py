@@ -115,6 +115,10 @@ class MaskCLIPHead(BaseDecodeHead):
         threshold = (test_cfg or {}).get('pd_threshold', self.pd_threshold)
         if threshold is not None:
             logits = prompt_denoise(logits, threshold)
+        # Channels-last: the bilinear upsampling to image size and the
+        # per-pixel argmax over K in post-processing run ~2.5x faster on CPU
+        # (README "Speed"); values are unchanged up to float rounding.
+        logits = logits.contiguous(memory_format=torch.channels_last)
         return self.predict_by_feat(logits, batch_img_metas)
 
     def loss(self, inputs, batch_data_samples, train_cfg) -> dict:
