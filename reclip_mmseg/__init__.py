@@ -14,6 +14,7 @@ import mmseg.evaluation  # noqa: E402,F401
 import mmseg.models  # noqa: E402,F401
 
 from . import datasets, engine, models  # noqa: E402,F401
+from . import evaluation  # noqa: E402,F401
 from .version import __version__  # noqa: E402
 
 __all__ = ['__version__', 'apply_stack_fixes']

@@ -1,0 +1,3 @@
+from .bias_metric import BiasScoreMetric
+
+__all__ = ['BiasScoreMetric']
