@@ -21,6 +21,8 @@ setup(
     long_description=long_description,
     long_description_content_type='text/markdown',
     packages=find_packages(include=['reclip_mmseg', 'reclip_mmseg.*']),
+    # the toy world's tiny CLIP (7 MB) ships with the package
+    package_data={'reclip_mmseg.toy': ['toy_clip.pt']},
     python_requires='>=3.8',
     # Ranges, not pins: an existing mmseg environment keeps its torch and its
     # full (compiled) mmcv. mmcv or mmcv-lite both satisfy mmseg's assert;

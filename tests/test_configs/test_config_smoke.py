@@ -7,16 +7,18 @@ import torch
 from mmengine.config import Config
 from mmseg.registry import MODELS
 
+from reclip_mmseg.toy import TOY_CLIP, TOY_CLIP_CHECKPOINT
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', '*.py')))
 EXPECTED = {
     f'{kind}_{data}.py'
     for kind in ('reclip', 'maskclip')
     for data in ('voc', 'context', 'ade', 'cityscapes', 'cocostuff27',
-                 'tiny_synthetic-voc')
+                 'tiny_synthetic-voc', 'toy')
 }
 NUM_CLASSES = dict(
-    voc=20, context=59, ade=150, cityscapes=19, cocostuff27=27)
+    voc=20, context=59, ade=150, cityscapes=19, cocostuff27=27, toy=10)
 
 
 def test_found_every_config():
@@ -24,6 +26,8 @@ def test_found_every_config():
 
 
 def _offline(cfg):
+    if cfg.model.backbone.clip_model == TOY_CLIP:
+        return cfg  # the committed toy checkpoint: a real local file
     for part in ('backbone', 'decode_head'):
         if cfg.model[part].get('pretrained') is not None:
             cfg.model[part]['pretrained'] = None
@@ -36,7 +40,13 @@ def test_config_builds_model(path):
     assert cfg.custom_imports['imports'] == ['reclip_mmseg']
     name = osp.splitext(osp.basename(path))[0]
     data = name.split('_', 1)[1]
-    if 'tiny' not in name:
+    if data == 'toy':
+        raw = Config.fromfile(path)
+        for part in ('backbone', 'decode_head'):
+            assert raw.model[part].clip_model == TOY_CLIP
+            assert osp.samefile(raw.model[part].pretrained,
+                                TOY_CLIP_CHECKPOINT)
+    elif 'tiny' not in name:
         # the released recipe: real ViT-B/16, OpenAI weights by default
         raw = Config.fromfile(path)
         assert raw.model.backbone.clip_model == 'ViT-B-16'
@@ -55,8 +65,10 @@ def test_config_builds_model(path):
             n.startswith(('decode_head.reference.ctx',
                           'decode_head.pos_proj', 'decode_head.conv_seg',
                           'decode_head.norm')) for n in trainable)
-    if 'tiny' in name:
+    if 'tiny' in name or data == 'toy':
         model.eval()
+        ph, pw = model.backbone.patch_size
         with torch.no_grad():
             dense, pos = model.backbone(torch.randn(1, 3, 64, 48))
-            assert head((dense, pos)).shape == (1, head.num_classes, 4, 3)
+            assert head((dense, pos)).shape == (1, head.num_classes,
+                                                64 // ph, 48 // pw)
