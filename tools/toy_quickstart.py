@@ -21,7 +21,7 @@ import statistics
 import sys
 import time
 
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
@@ -52,6 +52,11 @@ def parse_args(argv=None):
         '--world-seed', type=int, default=0, help='seed of the dataset')
     parser.add_argument('--data-root', default='data/toy_world')
     parser.add_argument('--work-dir', default='work_dirs/toy_quickstart')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='overrides of configs/reclip_toy.py, e.g. optimizer.lr=0.001')
     args = parser.parse_args(argv)
     if args.iters is not None and args.iters < 1:
         parser.error(f'--iters must be >= 1, got {args.iters}')
@@ -85,6 +90,8 @@ def evaluate_maskclip(args):
 def train_reclip(args, seed):
     run = f'reclip_seed{seed}'
     cfg = _config('reclip', args, run)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
     cfg.randomness = dict(seed=seed)
     if args.iters is not None:
         iters = args.iters
