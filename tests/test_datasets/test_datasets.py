@@ -302,7 +302,23 @@ EXPECTED_CONFIGS = {
 
 
 def _dataset_configs():
-    return sorted(glob.glob(osp.join(CONFIG_DIR, '*.py')))
+    """The real datasets' configs (the toy world is tested below)."""
+    return sorted(
+        p for p in glob.glob(osp.join(CONFIG_DIR, '*.py'))
+        if osp.basename(p) != 'toy_world.py')
+
+
+def test_toy_world_config_reads_no_train_labels():
+    cfg = Config.fromfile(osp.join(CONFIG_DIR, 'toy_world.py'))
+    assert DATASETS.get(cfg.dataset_type) is not None
+    train = [t['type'] for t in cfg.train_dataloader.dataset.pipeline]
+    assert 'LoadAnnotations' not in train
+    for loader in (cfg.val_dataloader, cfg.test_dataloader):
+        assert 'LoadAnnotations' in [
+            t['type'] for t in loader.dataset.pipeline
+        ]
+    assert [e['type'] for e in cfg.val_evaluator
+            ] == ['IoUMetric', 'BiasScoreMetric']
 
 
 def test_found_all_dataset_configs():
