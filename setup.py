@@ -22,7 +22,7 @@ setup(
     long_description_content_type='text/markdown',
     packages=find_packages(include=['reclip_mmseg', 'reclip_mmseg.*']),
     # the toy world's tiny CLIP (7 MB) ships with the package
-    package_data={'reclip_mmseg.toy': ['toy_clip.pt']},
+    package_data={'reclip_mmseg.toy': ['toy_clip.pt', 'toy_clip_strong.pt']},
     python_requires='>=3.8',
     # Ranges, not pins: an existing mmseg environment keeps its torch and its
     # full (compiled) mmcv. mmcv or mmcv-lite both satisfy mmseg's assert;

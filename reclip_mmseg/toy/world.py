@@ -27,7 +27,7 @@ import numpy as np
 __all__ = [
     'CLASSES', 'PALETTE', 'CONFUSABLE_PAIRS', 'PretrainBias',
     'PRETRAIN_BIAS', 'IMAGE_SIZE', 'WORLD_VERSION', 'TOY_CLIP',
-    'TOY_CLIP_CHECKPOINT', 'CLIP_MEAN', 'CLIP_STD', 'sample_scene',
+    'TOY_CLIP_CHECKPOINT', 'TOY_CLIP_CHECKPOINTS', 'CLIP_MEAN', 'CLIP_STD', 'sample_scene',
     'caption', 'caption_classes', 'format_caption', 'is_near_centre',
     'write_dataset', 'evaluate_toy_clip', 'format_evaluation'
 ]
@@ -64,6 +64,13 @@ TOY_CLIP = dict(
 #: Its weights (fp16 open_clip state dict), shipped with the package.
 TOY_CLIP_CHECKPOINT = osp.join(osp.dirname(osp.abspath(__file__)),
                                'toy_clip.pt')
+#: Both shipped tiny CLIPs, by quick-start name (README "Toy world"):
+#: ``base`` is ``tools/toy/pretrain_tiny_clip.py`` with its defaults (lr
+#: 1e-3), ``strong`` the same with ``--lr 2e-3`` (better zero-shot, weaker
+#: biases).
+TOY_CLIP_CHECKPOINTS = dict(
+    base=TOY_CLIP_CHECKPOINT,
+    strong=osp.join(osp.dirname(osp.abspath(__file__)), 'toy_clip_strong.pt'))
 #: OpenAI CLIP normalisation (RGB, 0..255), as the mmseg data preprocessor.
 CLIP_MEAN = (122.771, 116.746, 104.094)
 CLIP_STD = (68.501, 66.632, 70.323)

@@ -33,9 +33,10 @@ val_dataloader = dict(
         data_prefix=dict(img_path='img_dir/val', seg_map_path='ann_dir/val'),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-# mIoU next to the bias scores of ReCLIP++ Sec. 4.4 (BiasScoreMetric).
+# mIoU (with each class's IoU in the returned metrics) next to the bias
+# scores of ReCLIP++ Sec. 4.4 (BiasScoreMetric).
 val_evaluator = [
-    dict(type='IoUMetric', iou_metrics=['mIoU']),
+    dict(type='PerClassIoUMetric', iou_metrics=['mIoU']),
     dict(type='BiasScoreMetric')
 ]
 test_evaluator = val_evaluator

@@ -48,7 +48,25 @@ class BiasRectificationHead(MaskCLIPHead):
         gumbel_scale (float): Logit multiplier before Gumbel-Softmax (100).
         gumbel_tau (float): Gumbel-Softmax temperature (1).
         loss_decode (dict): Defaults to ``MaskedContrastiveLoss``.
+        residual (bool): Output ``(Q - B) + decoder(...)`` instead of
+            ``decoder(...)``, so the rectified zero-shot prediction is kept
+            and the decoder learns a correction (not in the released code;
+            README "Toy world"). Defaults to False (released).
+        zero_init_decoder (bool): Start the decoder's last layer at zero (the
+            norm's weight and bias, or the conv if ``norm_cfg`` is None), so
+            that with ``residual=True`` training starts exactly at ``Q - B``.
+            Requires ``residual=True``. Defaults to False (released: Kaiming).
+        test_output (str): Logits :meth:`predict` returns: ``'decoder'``
+            (the head's output, released), ``'rectified'`` (``Q - B``, the
+            decoder dropped) or ``'query'`` (``Q``, MaskCLIP). Overridden by
+            ``test_cfg.test_output``. Defaults to ``'decoder'``.
     """
+
+    #: ``test_output`` name -> logits ``(B, K, h, w)`` from ``(dense, pos)``.
+    TEST_OUTPUTS = dict(
+        decoder=lambda head, dense, pos: head.forward((dense, pos)),
+        rectified=lambda head, dense, pos: head.rectified_logits(dense, pos),
+        query=lambda head, dense, pos: head.query_logits(dense))
 
     def __init__(self,
                  *,
@@ -59,6 +77,9 @@ class BiasRectificationHead(MaskCLIPHead):
                  gumbel_scale: float = 100.0,
                  gumbel_tau: float = 1.0,
                  loss_decode: ConfigType = dict(type='MaskedContrastiveLoss'),
+                 residual: bool = False,
+                 zero_init_decoder: bool = False,
+                 test_output: str = 'decoder',
                  init_cfg: Optional[dict] = dict(
                      type='Kaiming',
                      mode='fan_out',
@@ -85,14 +106,43 @@ class BiasRectificationHead(MaskCLIPHead):
         self.pos_proj = nn.Conv2d(pos_channels, d, kernel_size=1)
         self.conv_seg = nn.Conv2d(
             d + k, k, decoder_kernel, padding=decoder_kernel // 2)
-        self.norm = build_norm_layer(norm_cfg, k)[1]
+        self.norm = (
+            build_norm_layer(norm_cfg, k)[1] if norm_cfg else nn.Identity())
+        if zero_init_decoder and not residual:
+            raise ValueError('zero_init_decoder=True needs residual=True: '
+                             'a zero decoder alone predicts nothing')
+        self._check_test_output(test_output)
+        self.residual = residual
+        self.zero_init_decoder = zero_init_decoder
+        self.test_output = test_output
         self.gumbel_scale = gumbel_scale
         self.gumbel_tau = gumbel_tau
         self._bias_cache = None
 
+    def _check_test_output(self, name: str) -> None:
+        if name not in self.TEST_OUTPUTS:
+            raise ValueError(f'test_output must be one of '
+                             f'{sorted(self.TEST_OUTPUTS)}, got {name!r}')
+
+    def init_weights(self) -> None:
+        """``init_cfg`` (Kaiming), then zero the last decoder layer if
+        ``zero_init_decoder``: the decoder then outputs exactly 0."""
+        super().init_weights()
+        if self.zero_init_decoder:
+            last = self.conv_seg if isinstance(self.norm,
+                                               nn.Identity) else self.norm
+            nn.init.zeros_(last.weight)
+            nn.init.zeros_(last.bias)
+
     def _bias_key(self, pos: Tensor) -> tuple:
         params = [self.reference.ctx, *self.pos_proj.parameters()]
-        return (tuple(pos.shape[-2:]), pos.device, pos.dtype,
+        # The dtype the bias is computed in: autocast's, if it is on (``pos``
+        # itself stays fp32 under autocast), else ``pos``'s own.
+        device_type = pos.device.type
+        compute_dtype = (
+            torch.get_autocast_dtype(device_type)
+            if torch.is_autocast_enabled(device_type) else pos.dtype)
+        return (tuple(pos.shape[-2:]), pos.device, pos.dtype, compute_dtype,
                 tuple((id(p), p._version) for p in params))
 
     def compute_bias_logits(self, pos: Tensor) -> Tensor:
@@ -117,10 +167,19 @@ class BiasRectificationHead(MaskCLIPHead):
             dense.dtype)
 
     def forward(self, inputs: Tuple[Tensor, ...]) -> Tensor:
-        """Decoder logits ``(B, K, h, w)`` from ``(dense, pos_embed)``."""
+        """Head logits ``(B, K, h, w)`` from ``(dense, pos_embed)``:
+        ``D([dense, Q - B])``, plus ``Q - B`` if ``residual``."""
         dense, pos = inputs[0], inputs[1]
-        x = torch.cat([dense, self.rectified_logits(dense, pos)], dim=1)
-        return self.norm(self.conv_seg(x))
+        rectified = self.rectified_logits(dense, pos)
+        decoded = self.norm(self.conv_seg(torch.cat([dense, rectified], 1)))
+        return rectified + decoded if self.residual else decoded
+
+    def predict_logits(self, inputs: Tuple[Tensor, ...],
+                       test_cfg: ConfigType) -> Tensor:
+        """The logits named by ``test_cfg.test_output`` or ``test_output``."""
+        name = (test_cfg or {}).get('test_output', self.test_output)
+        self._check_test_output(name)
+        return self.TEST_OUTPUTS[name](self, inputs[0], inputs[1])
 
     def loss(self, inputs: Tuple[Tensor, ...], batch_data_samples: SampleList,
              train_cfg: ConfigType) -> dict:

@@ -93,11 +93,14 @@ class MaskCLIPHead(BaseDecodeHead):
         """Query text features ``(K, D)`` on the text tower's device."""
         device = self.text_encoder.token_embedding.weight.device
         if device not in self._query_cache:
-            self._query_cache = {
-                device:
-                build_query_features(self.text_encoder, self.class_names,
-                                     self.templates)
-            }
+            # A constant: always in the text tower's own precision, even if
+            # first used under autocast (bf16 first must not change fp32).
+            with torch.autocast(device.type, enabled=False):
+                self._query_cache = {
+                    device:
+                    build_query_features(self.text_encoder,
+                                         self.class_names, self.templates)
+                }
         return self._query_cache[device]
 
     def query_logits(self, dense: Tensor) -> Tensor:
@@ -108,10 +111,15 @@ class MaskCLIPHead(BaseDecodeHead):
     def forward(self, inputs: Tuple[Tensor, ...]) -> Tensor:
         return self.query_logits(inputs[0])
 
+    def predict_logits(self, inputs: Tuple[Tensor, ...],
+                       test_cfg: ConfigType) -> Tensor:
+        """Logits ``(B, K, h, w)`` that :meth:`predict` post-processes."""
+        return self.forward(inputs)
+
     def predict(self, inputs: Tuple[Tensor, ...], batch_img_metas: List[dict],
                 test_cfg: ConfigType) -> Tensor:
         """Logits, prompt denoising if configured, resized to the input."""
-        logits = self.forward(inputs)
+        logits = self.predict_logits(inputs, test_cfg)
         threshold = (test_cfg or {}).get('pd_threshold', self.pd_threshold)
         if threshold is not None:
             logits = prompt_denoise(logits, threshold)
