@@ -58,7 +58,8 @@ def colourise(label: np.ndarray) -> np.ndarray:
 
 def plot_examples(columns: Sequence[Tuple[str, List]], data_root: str,
                   out: str, title: str = '') -> str:
-    """Grid: image, ground truth, then one column per model.
+    """Grid: image, ground truth, then one column per model (predictions
+    dimmed on unscored background pixels).
 
     Args:
         columns: ``(label, [(img_path, pred (H, W) uint8), ...])`` per model,
@@ -75,9 +76,12 @@ def plot_examples(columns: Sequence[Tuple[str, List]], data_root: str,
         squeeze=False)
     for i, path in enumerate(paths):
         gt_path = osp.join(data_root, 'ann_dir', 'val', osp.basename(path))
-        panels = [np.asarray(Image.open(path).convert('RGB')),
-                  colourise(np.asarray(Image.open(gt_path)))]
-        panels += [colourise(preds[i][1]) for _, preds in columns]
+        gt = np.asarray(Image.open(gt_path))
+        panels = [np.asarray(Image.open(path).convert('RGB')), colourise(gt)]
+        # background is not scored: predictions there are shown dimmed
+        dim = np.where(gt == 255, 0.3, 1.0)[..., None]
+        panels += [(colourise(preds[i][1]) * dim).astype(np.uint8)
+                   for _, preds in columns]
         for j, panel in enumerate(panels):
             axes[i, j].imshow(panel, interpolation='nearest')
             axes[i, j].set_xticks([])

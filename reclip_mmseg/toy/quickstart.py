@@ -132,7 +132,7 @@ def run_record(model: str, clip: str, seed, threads: int, metrics: Dict,
         clip=clip,
         seed=seed,
         threads=threads,
-        **{m: float(metrics[m])
+        **{m: round(float(metrics[m]), 2)
            for m in METRICS},
         per_class_iou=per_class,
         classes_below_1=sorted(c for c, v in per_class.items() if v < 1),
