@@ -1,5 +1,6 @@
 """Clear errors on bad input; hypothesis precomputation; mmseg inference
 APIs on our checkpoints."""
+import contextlib
 import json
 import os.path as osp
 import subprocess
@@ -102,18 +103,38 @@ def test_inferencer_and_init_model_use_checkpoint_classes(
     runner.train()
     ckpt = str(tmp_path / 'w' / 'iter_1.pth')
     from mmseg.apis import MMSegInferencer, inference_model, init_model
+    try:  # our own run's checkpoint: trusted, if loads are guarded
+        from reclip_mmseg.safe_checkpoint import trusted_checkpoint
+    except ImportError:
+        trusted_checkpoint = contextlib.nullcontext
     cfg.dump(str(tmp_path / 'cfg.py'))
-    model = init_model(str(tmp_path / 'cfg.py'), ckpt, device='cpu')
+    with trusted_checkpoint(ckpt):
+        model = init_model(str(tmp_path / 'cfg.py'), ckpt, device='cpu')
     assert model.dataset_meta['classes'][0] == 'airplane'
     assert len(model.dataset_meta['classes']) == 20
     img = osp.join(data_root, 'JPEGImages', 'val_0.jpg')
     result = inference_model(model, img)
     assert result.pred_sem_seg.data.shape[-2:] == (64, 80)
-    inferencer = MMSegInferencer(
-        model=str(tmp_path / 'cfg.py'), weights=ckpt, device='cpu')
+    with trusted_checkpoint(ckpt):
+        inferencer = MMSegInferencer(
+            model=str(tmp_path / 'cfg.py'), weights=ckpt, device='cpu')
     out = inferencer(img, return_datasamples=True)
     assert out.pred_sem_seg.data.shape[-2:] == (64, 80)
     assert inferencer.model.dataset_meta['classes'][-1] == 'tv monitor'
+    # both hold exactly the checkpoint's weights, which a fresh model has not
+    state = torch.load(ckpt, map_location='cpu',
+                       weights_only=False)['state_dict']
+    for loaded in (model, inferencer.model):
+        own = loaded.state_dict()
+        assert set(state) <= set(own)
+        different = [k for k in state if not torch.equal(own[k], state[k])]
+        assert different == []
+    from mmseg.registry import MODELS
+    fresh = MODELS.build(cfg.model)
+    fresh.init_weights()
+    for key in ('decode_head.conv_seg.weight', 'decode_head.reference.ctx',
+                'decode_head.pos_proj.weight'):
+        assert not torch.equal(fresh.state_dict()[key], state[key]), key
     # same model, same image; the inferencer decodes the image its own way
     agree = (out.pred_sem_seg.data == result.pred_sem_seg.data).float()
     assert agree.mean() > 0.9

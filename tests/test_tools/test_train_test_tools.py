@@ -125,14 +125,48 @@ def test_dist_train_sh_two_process_cpu_training(data_root, tmp_path,
         'PATH',
         osp.dirname(sys.executable) + os.pathsep + os.environ['PATH'])
     monkeypatch.setenv('PORT', '29533')
+    # a hook that writes what each process sees of the process group
+    hooks = tmp_path / 'hooks'
+    hooks.mkdir()
+    (hooks / 'dist_probe.py').write_text(DIST_PROBE)
+    monkeypatch.setenv(
+        'PYTHONPATH',
+        str(hooks) + os.pathsep + os.environ.get('PYTHONPATH', ''))
+    config = tmp_path / 'probed.py'
+    config.write_text(
+        f'_base_ = [{TINY!r}]\n'
+        "custom_imports = dict(imports=['reclip_mmseg', 'dist_probe'])\n"
+        "custom_hooks = [dict(type='DistProbeHook')]\n")
+    work = tmp_path / 'work'
     out = run([
-        'bash', 'tools/dist_train.sh', TINY, '2', '--work-dir',
-        str(tmp_path), '--cfg-options', 'train_cfg.max_iters=2',
+        'bash', 'tools/dist_train.sh',
+        str(config), '2', '--work-dir',
+        str(work), '--cfg-options', 'train_cfg.max_iters=2',
         'train_cfg.val_interval=2', *data_options(data_root)
     ])
     assert 'Iter(train) [2/2]' in out
-    assert 'Distributed training: True' in out
-    assert osp.isfile(tmp_path / 'iter_2.pth')
+    assert osp.isfile(work / 'iter_2.pth')
+    seen = sorted((work / f'dist_{r}.txt').read_text() for r in (0, 1))
+    assert seen == ['rank 0 of 2, gloo', 'rank 1 of 2, gloo']
+
+
+DIST_PROBE = """
+import os.path as osp
+
+import torch.distributed as dist
+from mmengine.hooks import Hook
+from mmseg.registry import HOOKS
+
+
+@HOOKS.register_module()
+class DistProbeHook(Hook):
+
+    def before_train(self, runner):
+        rank = dist.get_rank()
+        with open(osp.join(runner.work_dir, f'dist_{rank}.txt'), 'w') as f:
+            f.write(f'rank {rank} of {dist.get_world_size()}, '
+                    f'{dist.get_backend()}')
+"""
 
 
 def test_mmseg_stock_train_runs_our_config(data_root, tmp_path):

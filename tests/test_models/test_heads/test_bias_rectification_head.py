@@ -1,3 +1,5 @@
+import copy
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -67,6 +69,14 @@ def test_loss_equals_hand_computation():
 def test_loss_module():
     loss = MODELS.build(dict(type='MaskedContrastiveLoss', loss_weight=2.0))
     assert loss.loss_name == 'loss_contrast'
+    torch.manual_seed(0)
+    masks = F.one_hot(torch.randint(0, 3, (2, 4, 5)), 3).permute(0, 3, 1,
+                                                                   2).float()
+    feats, query = torch.randn(2, 8, 4, 5), F.normalize(torch.randn(3, 8))
+    hyp = hypothesis_to_mask([[0, 2], [1]], 3)
+    plain = masked_contrastive_loss(masks, feats, query, hyp)
+    assert plain > 0
+    torch.testing.assert_close(loss(masks, feats, query, hyp), 2.0 * plain)
     with pytest.raises(ValueError, match='loss_'):
         MODELS.build(dict(type='MaskedContrastiveLoss', loss_name='contrast'))
 
@@ -220,3 +230,172 @@ def test_planted_bias_training_beats_query_baseline():
     ours_border = (pred == test_labels)[at_border].float().mean()
     assert miou(pred, test_labels) > miou(baseline, test_labels) + 0.05
     assert ours_border > base_border + 0.1
+
+
+def test_loss_masks_are_hard_gumbel_of_scaled_logits(monkeypatch):
+    """The loss sees one-hot masks (straight-through, ``hard=True``) drawn
+    from ``gumbel_scale * logits``: at scale 100 the Gumbel noise rarely
+    beats the logit margins, so the masks follow the argmax; at scale 1 (the
+    noise dominates) they do not."""
+
+    def masks_and_logits(gumbel_scale):
+        head = _head(gumbel_scale=gumbel_scale).train()
+        seen = []
+        loss_forward = head.loss_decode.forward
+        monkeypatch.setattr(head.loss_decode, 'forward',
+                            lambda m, *a: seen.append(m) or
+                            loss_forward(m, *a))
+        dense, pos = _inputs(b=4, h=12, w=12)
+        torch.manual_seed(1)
+        head.loss((dense, pos), _samples([[0, 1]] * 4), None)
+        return seen[0], head((dense, pos))
+
+    masks, logits = masks_and_logits(100.0)
+    assert masks.shape == logits.shape == (4, 4, 12, 12)
+    assert set(masks.unique().tolist()) == {0.0, 1.0}
+    assert (masks.sum(1) == 1).all()
+    assert masks.requires_grad  # straight-through: gradients reach logits
+    follows = (masks.argmax(1) == logits.argmax(1)).float().mean()
+    assert follows > 0.95, follows
+    masks, logits = masks_and_logits(1.0)
+    follows = (masks.argmax(1) == logits.argmax(1)).float().mean()
+    assert follows < 0.8, follows
+
+
+def test_bias_cache_keys_on_dtype():
+    """bf16 autocast first, fp32 next: the fp32 logits are exactly a fresh
+    fp32 head's (``pos`` stays fp32 under autocast, so the key must hold
+    the compute dtype); a head converted to fp64 gets an fp64 bias."""
+    head = _head().eval()
+    fresh = copy.deepcopy(head)
+    dense, pos = _inputs()
+    with torch.no_grad():
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            amp = head((dense, pos))
+        assert amp.dtype == torch.bfloat16
+        assert head.bias_logits(pos).dtype == torch.float32
+        assert torch.equal(head((dense, pos)), fresh((dense, pos)))
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            assert torch.equal(head((dense, pos)), amp)  # cached again
+        head.double()
+        bias = head.bias_logits(pos.double())
+        assert bias.dtype == torch.float64
+        assert torch.equal(bias,
+                           fresh.double().compute_bias_logits(pos.double()))
+
+
+def test_prompt_denoise_uses_scaled_softmax():
+    """Cosine-sized logits: only the x10 softmax makes a 0.3 lead
+    confident (0.95 > 0.9; unscaled it would be 0.57)."""
+    logits = torch.zeros(1, 2, 2, 2)
+    logits[0, 0, 0, 0] = 0.3
+    out = prompt_denoise(logits, threshold=0.9)
+    assert torch.equal(out[0, 0], logits[0, 0])
+    assert (out[0, 1] == -100).all()
+    assert torch.equal(prompt_denoise(logits, 0.9, scale=1.0)[0, 0],
+                       torch.full((2, 2), -100.0))
+
+
+def test_predict_denoises_with_test_cfg_threshold():
+    head = _head(pd_threshold=None).eval()
+    inputs = _inputs(b=1)
+    metas = [dict(img_shape=(96, 80), pad_shape=(96, 80))]
+    with torch.no_grad():
+        logits = head(inputs)
+        peaks = torch.softmax(10 * logits, 1).amax((2, 3))[0]
+        threshold = peaks.median().item()  # some classes kept, some not
+        denoised = prompt_denoise(logits, threshold)
+        suppressed = (denoised == -100).flatten(2).all(2)[0]
+        assert 0 < suppressed.sum() < 4
+        expected = head.predict_by_feat(denoised, metas)
+        plain = head.predict_by_feat(logits, metas)
+        got = head.predict(inputs, metas, dict(pd_threshold=threshold))
+        torch.testing.assert_close(got, expected)
+        assert not torch.allclose(got, plain)
+        # no test_cfg key: the head's own threshold; None in test_cfg: off
+        torch.testing.assert_close(head.predict(inputs, metas, {}), plain)
+        head.pd_threshold = threshold
+        torch.testing.assert_close(head.predict(inputs, metas, {}), expected)
+        torch.testing.assert_close(
+            head.predict(inputs, metas, dict(pd_threshold=None)), plain)
+
+
+def test_planted_bias_only_rectification_fixes():
+    """The rectification branch alone, the decoder held fixed.
+
+    A stand-in world whose features lean to class 0 in a border band (a
+    space-preference bias). The decoder is frozen to pass ``Q - B``
+    through, so only the bias branch (positional projection + Reference
+    prompt) can learn. Training it with the contrastive loss (labels only
+    through the per-image class lists) must beat the same head with the
+    bias branch removed (``Q`` alone, as a decoder fed ``[dense, Q]``
+    would give), and the learned bias must be subtracted: ``Q + B`` is
+    no better than ``Q`` itself.
+    """
+    torch.manual_seed(0)
+    k, d, size, band = 4, 32, 16, 3
+    head = _head(pos_channels=4)
+    basis = torch.linalg.qr(torch.randn(d, k + 1))[0].T
+    query = F.normalize(basis[k][None] + 0.5 * basis[:k], dim=1)
+    head._query_cache = {torch.device('cpu'): query}
+    with torch.no_grad():  # decoder = identity on the rectified logits
+        head.conv_seg.weight.zero_()
+        head.conv_seg.bias.zero_()
+        for i in range(k):
+            head.conv_seg.weight[i, d + i, 2, 2] = 1.0
+    head.conv_seg.requires_grad_(False)
+    head.norm = torch.nn.Identity()
+    ys, xs = torch.meshgrid(torch.arange(size), torch.arange(size),
+                            indexing='ij')
+    border = ((ys < band) | (ys >= size - band) | (xs < band) |
+              (xs >= size - band)).float()
+    c = (size - 1) / 2
+    pos = torch.stack([(ys - c) / c, (xs - c) / c, ((ys - c) / c)**2,
+                       ((xs - c) / c)**2]).float()[None]
+
+    def world(n, gen):
+        labels = torch.empty(n, size, size, dtype=torch.long)
+        hyps = []
+        for i in range(n):
+            a, b = torch.randperm(k, generator=gen)[:2]
+            cut = int(torch.randint(4, size - 4, (1, ), generator=gen))
+            split = xs if torch.rand(1, generator=gen) < .5 else ys
+            labels[i] = torch.where(split < cut, a, b)
+            hyps.append(sorted({int(a), int(b)}))
+        feats = (0.3 * query[labels].permute(0, 3, 1, 2) +
+                 0.02 * torch.randn(n, d, size, size, generator=gen) +
+                 0.5 * border * query[0][None, :, None, None])
+        return F.normalize(feats, dim=1), labels, hyps
+
+    gen = torch.Generator().manual_seed(1)
+    test_feats, test_labels, _ = world(32, gen)
+    trainable = [p for p in head.parameters() if p.requires_grad]
+    assert {id(p) for p in trainable} == {
+        id(head.reference.ctx), *map(id, head.pos_proj.parameters())
+    }
+    optim = torch.optim.SGD(trainable, lr=0.1, momentum=0.9)
+    head.train()
+    for _ in range(100):
+        feats, _, hyps = world(8, gen)
+        loss = head.loss((feats, pos), _samples(hyps), None)['loss_contrast']
+        optim.zero_grad()
+        loss.backward()
+        optim.step()
+    head.eval()
+    at_border = border.bool().expand_as(test_labels)
+
+    def border_acc(logits):
+        return (logits.argmax(1) == test_labels)[at_border].float().mean()
+
+    with torch.no_grad():
+        q = head.query_logits(test_feats)
+        bias = head.bias_logits(pos)
+        rectified = head((test_feats, pos))
+    torch.testing.assert_close(rectified, q - bias)
+    print(f'border accuracy: Q {border_acc(q):.3f}, Q - B '
+          f'{border_acc(q - bias):.3f}, Q + B {border_acc(q + bias):.3f}')
+    assert border_acc(q - bias) > border_acc(q) + 0.2
+    # adding the learned bias only deepens the lean to class 0
+    assert border_acc(q + bias) <= border_acc(q)
+    assert ((q + bias).argmax(1) == 0)[at_border].float().mean() >= (
+        q.argmax(1) == 0)[at_border].float().mean()

@@ -1,4 +1,5 @@
 """Mixed precision gives the fp32 predictions on the tiny config."""
+import copy
 import os.path as osp
 
 import torch
@@ -31,16 +32,20 @@ def test_bf16_autocast_matches_fp32_predictions():
     metas = [
         dict(img_shape=(96, 128), ori_shape=(96, 128), pad_shape=(96, 128))
     ] * 2
-    with torch.no_grad():
-        ref = model.inference(images, metas)
+    fresh = copy.deepcopy(model)
+    with torch.no_grad():  # bf16 first: the cached bias/Query must not leak
         with torch.autocast('cpu', dtype=torch.bfloat16):
             amp = model.inference(images, metas)
+        ref = model.inference(images, metas)
+        assert torch.equal(ref, fresh.inference(images, metas))
     assert amp.shape == ref.shape == (2, 20, 96, 128)
     rel = (amp.float() - ref).abs().max() / (ref.max() - ref.min())
     agreement = (amp.argmax(1) == ref.argmax(1)).float().mean()
     print(f"bf16 vs fp32: rel {rel:.4f}, agreement {agreement:.4f}")
     assert rel <= MAX_REL_ERROR, rel
     assert agreement >= MIN_AGREEMENT, agreement
-    # the bias cache keys on dtype: fp32 again reuses fp32 values exactly
+    # the bias cache keys on the compute dtype: each precision reuses its own
     with torch.no_grad():
         assert torch.equal(model.inference(images, metas), ref)
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            assert torch.equal(model.inference(images, metas), amp)

@@ -193,3 +193,25 @@ def test_segmentor_loss_attaches_hypotheses(tiny_clip_file, image_file):
     assert samples[0].hypothesis == segmentor.hypothesis.cache[image_file]
     losses['decode.loss_contrast'].backward()
     assert all(p.grad is None for p in segmentor.backbone.parameters())
+
+
+def test_training_step_reads_no_label(tiny_clip_file, image_file):
+    """A whole training step (hypothesis, head, loss) on samples whose
+    label raises if read."""
+
+    class LabelTrap(SegDataSample):
+
+        @property
+        def gt_sem_seg(self):
+            raise AssertionError('training read a label')
+
+    segmentor = build_segmentor(
+        tiny_clip_file,
+        dict(type='SlidingWindowHypothesis', window=32, stride=16))
+    segmentor.train()
+    samples = [
+        LabelTrap(metainfo=dict(img_path=image_file, img_shape=(64, 64)))
+    ]
+    losses = segmentor.loss(torch.randn(1, 3, 64, 64), samples)
+    losses['decode.loss_contrast'].backward()
+    assert samples[0].hypothesis == segmentor.hypothesis.cache[image_file]

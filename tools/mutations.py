@@ -1,0 +1,138 @@
+"""Mutations for tools/mutation_test.py: one exact snippet -> a plausible bug.
+
+``file`` is relative to ``reclip_mmseg/``; ``tests`` are the fast unit tests
+that should catch it; group ``issue16`` holds the bugs issue 16 found
+surviving the whole suite. A snippet must occur exactly once in its file.
+"""
+HEADS = ['tests/test_models/test_heads']
+SEG = ['tests/test_models/test_segmentors']
+BACKBONE = ['tests/test_models/test_backbones']
+UTILS = ['tests/test_models/test_utils']
+EVAL = ['tests/test_evaluation']
+BRH = 'models/decode_heads/bias_rectification_head.py'
+MCH = 'models/decode_heads/maskclip_head.py'
+LOSS = 'models/losses/masked_contrastive_loss.py'
+HYP = 'models/utils/hypothesis.py'
+VIT = 'models/backbones/maskclip_vit.py'
+METRIC = 'evaluation/bias_metric.py'
+I16 = ('issue16', )
+
+
+def m(name, file, old, new, tests, groups=()):
+    return dict(name=name, file=file, old=old, new=new, tests=tests,
+                groups=groups)
+
+
+MUTATIONS = [
+    # -- issue 16's table ------------------------------------------------
+    m('gumbel_no_scale', BRH, 'self.gumbel_scale * logits.float()',
+      'logits.float()', HEADS, I16),
+    m('gumbel_soft', BRH, 'hard=True', 'hard=False', HEADS, I16),
+    m('bias_key_no_compute_dtype', BRH,
+      'pos.dtype, compute_dtype,', 'pos.dtype,', HEADS + SEG, I16),
+    m('bias_key_no_dtype', BRH, 'pos.device, pos.dtype, compute_dtype,',
+      'pos.device,', HEADS + SEG, I16),
+    m('loss_ignores_weight', LOSS, 'return self.loss_weight * masked_',
+      'return masked_', HEADS, I16),
+    m('load_image_no_bgr_to_rgb', HYP, 'x = x[[2, 1, 0]]', 'x = x', SEG,
+      I16),
+    m('every_window_is_first', HYP, 'for y0, x0, y1, x1 in boxes\n',
+      'for y0, x0, y1, x1 in boxes[:1] * len(boxes)\n', SEG, I16),
+    m('pd_no_scale', MCH, 'torch.softmax(scale * logits, dim=1)',
+      'torch.softmax(logits, dim=1)', HEADS, I16),
+    m('predict_ignores_test_cfg', MCH,
+      "threshold = (test_cfg or {}).get('pd_threshold', self.pd_threshold)",
+      'threshold = self.pd_threshold', HEADS, I16),
+    m('decoder_input_query_not_rectified', BRH,
+      'torch.cat([dense, rectified], 1)',
+      'torch.cat([dense, self.query_logits(dense)], 1)', HEADS, I16),
+    m('q_plus_b', BRH, 'return self.query_logits(dense) - self.bias_logits',
+      'return self.query_logits(dense) + self.bias_logits', HEADS, I16),
+    # -- heads ------------------------------------------------------------
+    m('query_cache_under_autocast', MCH,
+      'with torch.autocast(device.type, enabled=False):',
+      'with torch.no_grad():', HEADS + SEG),
+    m('pd_keeps_weak', MCH, '(peak < threshold)', '(peak > threshold)',
+      HEADS),
+    m('pd_mean_not_max', MCH, '.amax(dim=(2, 3))', '.mean(dim=(2, 3))',
+      HEADS),
+    m('pd_fill_zero', MCH, '-100.0)', '0.0)', HEADS),
+    m('num_classes_check_inverted', MCH, 'num_classes != len(names)',
+      'num_classes == len(names)', HEADS),
+    m('bias_key_no_version', BRH, '(id(p), p._version)', '(id(p), 0)',
+      HEADS),
+    m('bias_key_no_shape', BRH, '(tuple(pos.shape[-2:]), pos.device',
+      '(pos.device', HEADS),
+    m('bias_cache_in_training', BRH, 'if self.training:\n',
+      'if False:\n', HEADS),
+    m('bias_einsum_transposed', BRH, "'odhw,kd->okhw'", "'odwh,kd->okhw'",
+      HEADS),
+    m('gumbel_tau_ignored', BRH, 'tau=self.gumbel_tau', 'tau=1.0', HEADS),
+    m('gumbel_over_space', BRH, 'hard=True,\n            dim=1)',
+      'hard=True,\n            dim=2)', HEADS),
+    # -- loss -----------------------------------------------------------
+    m('loss_divides_by_area', LOSS, '/ (\n        masks.shape[2] * '
+      'masks.shape[3])', '/ masks.sum((2, 3))[..., None].clamp(min=1)',
+      HEADS),
+    m('loss_no_logit_scale', LOSS, 'logits = logit_scale * pooled',
+      'logits = pooled', HEADS),
+    m('loss_empty_hypothesis_nan', LOSS, 'hypothesis.sum(1).clamp(min=1)',
+      'hypothesis.sum(1)', HEADS),
+    m('loss_ignores_hypothesis', LOSS, '(ce * hypothesis).sum(1)',
+      'ce.sum(1)', HEADS),
+    m('loss_sum_not_mean', LOSS, 'return per_image.sum() / b',
+      'return per_image.sum()', HEADS),
+    # -- hypothesis -----------------------------------------------------
+    m('windows_skip_last_stride', HYP, 'range(0, size - window + 1, stride)',
+      'range(0, size - window, stride)', SEG),
+    m('windows_no_border_window', HYP, 'out.append(size - window)', 'pass',
+      SEG),
+    m('votes_strict', HYP, 'votes >= min_votes', 'votes > min_votes', SEG),
+    m('threshold_strict', HYP, 'logits >= threshold', 'logits > threshold',
+      SEG),
+    m('fallback_top1', HYP, 'whole.topk(self.fallback_topk)',
+      'whole.topk(1)', SEG),
+    m('load_image_no_std', HYP, 'x = (x - pre.mean) / pre.std',
+      'x = x - pre.mean', SEG),
+    m('global_no_normalize', HYP, 'F.normalize(emb, dim=-1) @',
+      'emb @', SEG),
+    m('fingerprint_no_min_votes', HYP, '            min_votes=self.min_votes,\n',
+      '', SEG),
+    # -- backbone / text ------------------------------------------------
+    m('value_path_no_residual', VIT, 'v = x + block.ls_1(',
+      'v = block.ls_1(', BACKBONE),
+    m('value_path_uses_key', VIT, 'attn.in_proj_weight[2 * width:]',
+      'attn.in_proj_weight[width:2 * width]', BACKBONE),
+    m('dense_not_normalised', VIT, 'outs = (F.normalize(dense, dim=1),',
+      'outs = (dense,', BACKBONE),
+    m('pos_embed_bilinear', VIT, "mode='bicubic'", "mode='bilinear'",
+      BACKBONE),
+    m('reference_per_class_norm', 'models/utils/prompt_learner.py',
+      'return feats / feats.norm()', 'return F.normalize(feats, dim=-1)',
+      UTILS + HEADS),
+    m('synonyms_not_renormalised', 'models/utils/text_encoder.py',
+      'return F.normalize(summed, dim=-1)', 'return summed', UTILS),
+    # -- bias metric ----------------------------------------------------
+    m('classpref_no_partner', METRIC, '100 * (acc - partner_frac)',
+      '100 * acc', EVAL),
+    m('metric_ignore_index_counted', METRIC,
+      'valid = (label != self.ignore_index) & ',
+      'valid = ', EVAL),
+    m('metric_min_pixels_inclusive', METRIC,
+      'area < self.min_object_pixels', 'area <= self.min_object_pixels',
+      EVAL),
+    m('metric_no_false_positives', METRIC, 'int(area + n_fp)', 'int(area)',
+      EVAL),
+    m('metric_centroid_no_half', METRIC,
+      'cx = centroids[k, 0] + x0 + 0.5', 'cx = centroids[k, 0] + x0', EVAL),
+    m('metric_full_diagonal', METRIC,
+      'math.hypot(height, width) / 2', 'math.hypot(height, width)', EVAL),
+    m('metric_last_bin_overflow', METRIC,
+      'min(int(dist * self.num_bins), self.num_bins - 1)',
+      'min(int(dist * self.num_bins), self.num_bins)', EVAL),
+    m('metric_slope_median', METRIC, 'float(np.mean(slopes))',
+      'float(np.median(slopes))', EVAL),
+    m('metric_pred_outside_counted', METRIC,
+      'np.where(pred_in[valid], pred[valid], K)', 'pred[valid].clip(0, K)',
+      EVAL),
+]
