@@ -6,9 +6,11 @@ where the stack already works:
 
 * :func:`install_mmcv_ops_standin` - mmseg 1.2.2 imports ``mmcv.ops`` in four
   modules, which fails on mmcv-lite (no compiled ``mmcv._ext``).
-* :func:`allow_full_checkpoint_unpickling` - torch >= 2.6 loads with
-  ``weights_only=True`` by default, which breaks mmengine 0.10.7 ``resume`` and
-  ``load_from`` (upstream: open-mmlab/mmengine issue 1655, PR 1650).
+* :func:`load_checkpoints_weights_only` - mmengine 0.10.7 opens local files
+  with torch's default (``weights_only=True`` only from torch 2.6) and URLs
+  with ``weights_only=False``: every checkpoint could run code. All now load
+  weights-only unless the user trusts that file (see
+  :mod:`reclip_mmseg.safe_checkpoint`; upstream: mmengine issue 1655).
 * :func:`allow_cpu_distributed` - mmengine 0.10.7 ``init_dist('pytorch')``
   calls ``torch.cuda.set_device`` unconditionally, so ``torchrun`` jobs fail
   on machines without CUDA.
@@ -27,7 +29,7 @@ import torch
 
 __all__ = [
     'apply_stack_fixes', 'install_mmcv_ops_standin',
-    'allow_full_checkpoint_unpickling', 'allow_cpu_distributed',
+    'load_checkpoints_weights_only', 'allow_cpu_distributed',
     'skip_identity_resize'
 ]
 
@@ -94,37 +96,30 @@ def install_mmcv_ops_standin() -> bool:
     return True
 
 
-def _torch_defaults_to_weights_only() -> bool:
-    major, minor = (int(v) for v in torch.__version__.split('.')[:2])
-    return (major, minor) >= (2, 6)
+def load_checkpoints_weights_only() -> bool:
+    """Make every mmengine checkpoint load weights-only, unless trusted.
 
-
-def allow_full_checkpoint_unpickling() -> bool:
-    """Make mmengine load local checkpoints with ``weights_only=False``.
-
-    mmengine 0.10.7 checkpoints hold its ``HistoryBuffer``, numpy arrays and
-    config objects, which torch >= 2.6 refuses to unpickle by default. We
-    re-register mmengine's local-file loader (prefix ``''``) to pass
-    ``weights_only=False``, as mmengine did implicitly before torch 2.6. Like
-    any checkpoint, only load files you trust.
+    mmengine's local-file loader (``CheckpointLoader`` prefix ``''``) is
+    re-registered as :func:`reclip_mmseg.safe_checkpoint.load_local`, and the
+    ``load_url`` its http/https, ``torchvision://`` and ``open-mmlab://``
+    loaders call is replaced by :func:`reclip_mmseg.safe_checkpoint.load_url`.
+    Both use ``torch.load(weights_only=True)`` and a narrow allowlist of
+    numeric numpy types; a file refused that way raises an error naming the
+    file, the refused globals and the opt-in (``--trust-checkpoint``).
 
     Returns:
-        bool: True if the loader was replaced, False if not needed.
+        bool: True if installed now, False if already installed.
     """
-    if not _torch_defaults_to_weights_only():
-        return False
     from mmengine.runner import CheckpointLoader
+    from mmengine.runner import checkpoint as mmengine_checkpoint
 
-    def load_from_local(filename, map_location):
-        filename = osp.expanduser(filename)
-        if not osp.isfile(filename):
-            raise FileNotFoundError(f'{filename} can not be found.')
-        return torch.load(
-            filename, map_location=map_location, weights_only=False)
+    from . import safe_checkpoint
 
-    load_from_local.reclip_fix = True
+    if CheckpointLoader._schemes.get('') is safe_checkpoint.load_local:
+        return False
     CheckpointLoader.register_scheme(
-        prefixes='', loader=load_from_local, force=True)
+        prefixes='', loader=safe_checkpoint.load_local, force=True)
+    mmengine_checkpoint.load_url = safe_checkpoint.load_url
     return True
 
 
@@ -188,6 +183,6 @@ def skip_identity_resize() -> bool:
 def apply_stack_fixes() -> None:
     """Apply every fix above that this environment needs."""
     install_mmcv_ops_standin()
-    allow_full_checkpoint_unpickling()
+    load_checkpoints_weights_only()
     allow_cpu_distributed()
     skip_identity_resize()

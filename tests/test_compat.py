@@ -1,16 +1,21 @@
 """The stack fixes applied by ``import reclip_mmseg`` (reclip_mmseg.compat)."""
 import importlib.util
-import pickle
 import sys
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from mmengine.logging import MessageHub
-from mmengine.runner import CheckpointLoader, load_checkpoint, save_checkpoint
+from mmengine.runner import CheckpointLoader
+from mmengine.runner import checkpoint as mmengine_checkpoint
+from mmengine.runner import load_checkpoint, save_checkpoint
 from mmseg.registry import DATASETS, MODELS
 
-from reclip_mmseg import compat
+from reclip_mmseg import compat, safe_checkpoint
+from reclip_mmseg.engine import WeightsOnlyCheckpointHook
+from reclip_mmseg.safe_checkpoint import (UnsafeCheckpointError,
+                                          trusted_checkpoint)
 
 HAS_EXT = importlib.util.find_spec('mmcv._ext') is not None
 
@@ -63,34 +68,139 @@ def test_mmcv_ops_standin_is_noop_with_compiled_ops(monkeypatch):
     assert sys.modules['mmcv.ops'] is before
 
 
-def _mmengine_checkpoint(path):
+class _Payload:
+    """Unpickling it runs code: it writes ``marker``."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return exec, (f"open({self.marker!r}, 'w').write('ran')", )
+
+
+def _mmengine_checkpoint(path, plain=False):
+    """What mmengine 0.10.7 saves: HistoryBuffers of numpy arrays in the
+    message hub; with ``plain`` as WeightsOnlyCheckpointHook leaves it."""
     hub = MessageHub.get_instance('reclip_compat_test')
     hub.update_scalar('train/loss', 0.5)
     model = torch.nn.Linear(2, 2)
-    meta = dict(epoch=1, iter=3)
-    save_checkpoint(
-        dict(
-            meta=meta,
-            state_dict=model.state_dict(),
-            message_hub=hub.state_dict()), str(path))
+    checkpoint = dict(
+        meta=dict(epoch=1, iter=3),
+        state_dict=model.state_dict(),
+        message_hub=hub.state_dict())
+    if plain:
+        WeightsOnlyCheckpointHook().before_save_checkpoint(None, checkpoint)
+    save_checkpoint(checkpoint, str(path))
     return model
 
 
-def test_checkpoint_resume_on_torch_weights_only(tmp_path):
+def test_checkpoint_loaders_are_weights_only():
+    assert CheckpointLoader._schemes[''] is safe_checkpoint.load_local
+    assert mmengine_checkpoint.load_url is safe_checkpoint.load_url
+    assert compat.load_checkpoints_weights_only() is False  # installed once
+
+
+def test_mmengine_checkpoint_refused_unless_trusted(tmp_path):
     path = tmp_path / 'iter_3.pth'
     model = _mmengine_checkpoint(path)
-    if compat._torch_defaults_to_weights_only():
-        # the problem being fixed: torch's default refuses mmengine objects
-        with pytest.raises(pickle.UnpicklingError):
-            torch.load(path)
-        assert CheckpointLoader._schemes[''].reclip_fix
+    with pytest.raises(UnsafeCheckpointError) as info:
+        CheckpointLoader.load_checkpoint(str(path), map_location='cpu')
+    message = str(info.value)
+    for part in (str(path), 'mmengine.logging.history_buffer.HistoryBuffer',
+                 'builtins.getattr', '--trust-checkpoint',
+                 'trust_checkpoint_code = True',
+                 f'trusted_checkpoint({str(path)!r})'):
+        assert part in message, part
+    assert 'numpy' not in message  # numeric numpy data is allowed
+    with trusted_checkpoint(str(path)):
+        ckpt = CheckpointLoader.load_checkpoint(str(path), map_location='cpu')
+        fresh = torch.nn.Linear(2, 2)
+        load_checkpoint(fresh, str(path), map_location='cpu')
+    assert ckpt['message_hub']['log_scalars']['train/loss'].current() == 0.5
+    torch.testing.assert_close(fresh.weight, model.weight)
+    with pytest.raises(UnsafeCheckpointError):  # trust ends with the block
+        CheckpointLoader.load_checkpoint(str(path))
+
+
+def test_plain_mmengine_checkpoint_loads_weights_only(tmp_path):
+    path = tmp_path / 'iter_3.pth'
+    model = _mmengine_checkpoint(path, plain=True)
+    assert torch.serialization.get_unsafe_globals_in_checkpoint(path) == []
     ckpt = CheckpointLoader.load_checkpoint(str(path), map_location='cpu')
     assert ckpt['meta']['iter'] == 3
-    hist = ckpt['message_hub']['log_scalars']['train/loss']
-    assert hist.current() == 0.5
     fresh = torch.nn.Linear(2, 2)
     load_checkpoint(fresh, str(path), map_location='cpu')
     torch.testing.assert_close(fresh.weight, model.weight)
+
+
+def test_code_running_checkpoint_refused(tmp_path):
+    control = tmp_path / 'control'
+    torch.save(dict(meta=dict(note=_Payload(control))), tmp_path / 'c.pth')
+    torch.load(tmp_path / 'c.pth', weights_only=False)
+    assert control.read_text() == 'ran'  # the payload works when unpickled
+
+    marker = tmp_path / 'marker'
+    path = tmp_path / 'evil.pth'
+    model = torch.nn.Linear(2, 2)
+    torch.save(
+        dict(meta=dict(note=_Payload(marker)), state_dict=model.state_dict()),
+        path)
+    with pytest.raises(UnsafeCheckpointError, match='builtins.exec'):
+        CheckpointLoader.load_checkpoint(str(path))
+    with pytest.raises(UnsafeCheckpointError, match=str(path)):
+        load_checkpoint(torch.nn.Linear(2, 2), str(path))
+    assert not marker.exists()
+
+
+def test_url_checkpoints_weights_only(tmp_path, monkeypatch):
+    # load_from='https://...' went through torch.hub with weights_only=False
+    monkeypatch.setattr(torch.hub, 'get_dir', lambda: str(tmp_path / 'hub'))
+    cache = tmp_path / 'hub' / 'checkpoints'
+    cache.mkdir(parents=True)
+    marker = tmp_path / 'marker'
+    torch.save(dict(meta=dict(note=_Payload(marker))), cache / 'evil.pth')
+    url = 'https://example.invalid/models/evil.pth'
+    with pytest.raises(UnsafeCheckpointError) as info:
+        load_checkpoint(torch.nn.Linear(2, 2), url)
+    assert f'{url} (cached as {cache / "evil.pth"})' in str(info.value)
+    assert f'trusted_checkpoint({url!r})' in str(info.value)
+    assert not marker.exists()
+    # the download branch (urllib reads file:// URLs too)
+    model = torch.nn.Linear(2, 2)
+    torch.save(dict(state_dict=model.state_dict()), tmp_path / 'honest.pth')
+    ckpt = safe_checkpoint.load_url(
+        (tmp_path / 'honest.pth').as_uri(), progress=False)
+    assert (cache / 'honest.pth').is_file()
+    torch.testing.assert_close(ckpt['state_dict']['weight'], model.weight)
+
+
+def test_released_layout_checkpoint_loads_weights_only(tmp_path):
+    # the authors release a flat dict of plain tensors, DataParallel keys
+    model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Linear(3, 1))
+    path = tmp_path / 'released.pth'
+    torch.save({f'module.{k}': v
+                for k, v in model.state_dict().items()}, path)
+    assert torch.serialization.get_unsafe_globals_in_checkpoint(path) == []
+    flat = torch.load(path, map_location='cpu', weights_only=True)
+    assert sorted(flat) == ['module.0.bias', 'module.0.weight',
+                            'module.1.bias', 'module.1.weight']
+    fresh = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Linear(3, 1))
+    load_checkpoint(fresh, str(path), strict=True)  # strips 'module.'
+    for a, b in zip(fresh.parameters(), model.parameters()):
+        torch.testing.assert_close(a, b)
+
+
+def test_numeric_numpy_allowed_object_arrays_refused(tmp_path):
+    path = tmp_path / 'numeric.pth'
+    torch.save(
+        dict(a=np.arange(3, dtype=np.int64), b=np.float32(1.5),
+             c=np.zeros((2, 2), np.float16)), path)
+    ckpt = CheckpointLoader.load_checkpoint(str(path))
+    assert ckpt['a'].tolist() == [0, 1, 2] and ckpt['b'] == 1.5
+    assert ckpt['c'].dtype == np.float16
+    torch.save(dict(a=np.array([1, 'x'], dtype=object)), path)
+    with pytest.raises(UnsafeCheckpointError, match='ObjectDType'):
+        CheckpointLoader.load_checkpoint(str(path))
 
 
 def test_checkpoint_loader_missing_file_names_path(tmp_path):

@@ -1,15 +1,21 @@
 """Test (and evaluate) a segmentor, as mmseg's tools/test.py.
 
     python tools/test.py CONFIG [CHECKPOINT] [--work-dir DIR] [--out DIR]
-        [--show-dir DIR] [--tta] [--cfg-options k=v ...] [--launcher pytorch]
+        [--show-dir DIR] [--tta] [--trust-checkpoint] [--cfg-options k=v ...]
+        [--launcher pytorch]
 
 CHECKPOINT may be omitted for training-free configs (MaskCLIP baseline):
 the model has no trainable parameter, CLIP comes from `pretrained`.
+CHECKPOINT is loaded weights-only (reclip_mmseg.safe_checkpoint): a file that
+holds anything but tensors and plain data is refused unless you pass
+--trust-checkpoint (full pickle, which can run code: only for files you trust).
 """
 import argparse
 
 from _common import add_common_args, load_config
 from mmengine.runner import Runner
+
+from reclip_mmseg.safe_checkpoint import UnsafeCheckpointError, trust_if_asked
 
 
 def parse_args():
@@ -30,6 +36,11 @@ def parse_args():
         '--wait-time', type=float, default=2, help='the interval of show (s)')
     parser.add_argument(
         '--tta', action='store_true', help='test time augmentation')
+    parser.add_argument(
+        '--trust-checkpoint',
+        action='store_true',
+        help='load CHECKPOINT with full pickle, which can run code: only for '
+        'a file you trust; same as the config key trust_checkpoint_code=True')
     add_common_args(parser)
     return parser.parse_args()
 
@@ -65,8 +76,12 @@ def main():
             f'{args.config} has trainable parameters: pass the CHECKPOINT '
             'of a trained model (only training-free configs such as '
             'maskclip_*.py run without one).')
-    runner.test()
+    with trust_if_asked(cfg, args.trust_checkpoint):
+        runner.test()
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except UnsafeCheckpointError as err:
+        raise SystemExit(f'error: {err}')

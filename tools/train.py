@@ -1,7 +1,13 @@
 """Train a segmentor (mmseg's tools/train.py, with reclip_mmseg imported).
 
     python tools/train.py configs/reclip_voc.py [--work-dir DIR] [--resume]
-        [--amp] [--cfg-options k=v ...] [--launcher pytorch]
+        [--trust-checkpoint] [--amp] [--cfg-options k=v ...]
+        [--launcher pytorch]
+
+Checkpoints are saved in plain types (WeightsOnlyCheckpointHook) and every
+checkpoint is loaded weights-only (reclip_mmseg.safe_checkpoint);
+--trust-checkpoint loads the one named by load_from / --resume with full
+pickle, which can run code.
 """
 import argparse
 import logging
@@ -12,6 +18,8 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
+from reclip_mmseg.safe_checkpoint import UnsafeCheckpointError, trust_if_asked
+
 
 def parse_args():
     parser = argparse.ArgumentParser(description='Train a segmentor')
@@ -20,6 +28,13 @@ def parse_args():
         '--resume',
         action='store_true',
         help='resume from the latest checkpoint in the work_dir')
+    parser.add_argument(
+        '--trust-checkpoint',
+        action='store_true',
+        help='load the checkpoint of load_from / --resume with full pickle, '
+        'which can run code: only for a file you trust (e.g. a checkpoint '
+        'written before checkpoints were saved in plain types); same as the '
+        'config key trust_checkpoint_code=True')
     parser.add_argument(
         '--amp',
         action='store_true',
@@ -48,11 +63,18 @@ def main():
             cfg.optim_wrapper.type = 'AutocastOptimWrapper'
             cfg.optim_wrapper.dtype = 'bfloat16'
     cfg.resume = args.resume
+    hooks = cfg.setdefault('custom_hooks', [])
+    if not any(h.get('type') == 'WeightsOnlyCheckpointHook' for h in hooks):
+        hooks.append(dict(type='WeightsOnlyCheckpointHook'))
     runner = (
         Runner.from_cfg(cfg) if 'runner_type' not in cfg else
         RUNNERS.build(cfg))
-    runner.train()
+    with trust_if_asked(cfg, args.trust_checkpoint):
+        runner.train()
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except UnsafeCheckpointError as err:
+        raise SystemExit(f'error: {err}')

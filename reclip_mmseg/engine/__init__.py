@@ -1,4 +1,7 @@
 from .autocast_optim_wrapper import AutocastOptimWrapper
 from .class_check_hook import ClassCountCheckHook
+from .weights_only_checkpoint_hook import WeightsOnlyCheckpointHook
 
-__all__ = ['ClassCountCheckHook', 'AutocastOptimWrapper']
+__all__ = [
+    'ClassCountCheckHook', 'AutocastOptimWrapper', 'WeightsOnlyCheckpointHook'
+]
