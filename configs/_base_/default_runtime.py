@@ -13,6 +13,11 @@ log_processor = dict(by_epoch=False)
 log_level = 'INFO'
 load_from = None
 resume = False
-# Fails early if model.decode_head.num_classes != the dataset's classes.
-custom_hooks = [dict(type='ClassCountCheckHook')]
+# Fails early if model.decode_head.num_classes != the dataset's classes;
+# saves checkpoints in plain types, loadable with torch's weights_only
+# protection (also when mmseg's stock tools/train.py runs the config).
+custom_hooks = [
+    dict(type='ClassCountCheckHook'),
+    dict(type='WeightsOnlyCheckpointHook')
+]
 tta_model = dict(type='SegTTAModel')

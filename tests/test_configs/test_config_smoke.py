@@ -16,7 +16,7 @@ EXPECTED = {
     for kind in ('reclip', 'maskclip')
     for data in ('voc', 'context', 'ade', 'cityscapes', 'cocostuff27',
                  'tiny_synthetic-voc', 'toy')
-}
+} | {'reclip_toy_residual.py'}
 NUM_CLASSES = dict(
     voc=20, context=59, ade=150, cityscapes=19, cocostuff27=27, toy=10)
 
@@ -40,6 +40,10 @@ def test_config_builds_model(path):
     assert cfg.custom_imports['imports'] == ['reclip_mmseg']
     name = osp.splitext(osp.basename(path))[0]
     data = name.split('_', 1)[1]
+    if data == 'toy_residual':  # the toy config with the residual decoder
+        data = 'toy'
+        head_cfg = Config.fromfile(path).model.decode_head
+        assert head_cfg.residual and head_cfg.zero_init_decoder
     if data == 'toy':
         raw = Config.fromfile(path)
         for part in ('backbone', 'decode_head'):

@@ -185,11 +185,6 @@ def test_older_checkpoint_resumes_only_on_opt_in(trained, tmp_path):
     assert re.search(r'mIoU: \d+\.\d+', out)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='open: reclip_mmseg/models/utils/clip_loader.py takes any zip with '
-    'a nested */constants.pkl for a TorchScript archive and loads it with '
-    'torch.load(weights_only=False), which torch unpickles as a plain file')
 def test_clip_pretrained_file_cannot_run_code(tmp_path, tiny_clip_cfg):
     import zipfile
 
@@ -203,6 +198,10 @@ def test_clip_pretrained_file_cannot_run_code(tmp_path, tiny_clip_cfg):
         for info in src.infolist():
             dst.writestr(info, src.read(info.filename))
         dst.writestr('plain/x/constants.pkl', b'')
-    with pytest.raises(Exception):
+    with pytest.raises(RuntimeError, match='torch.jit.load cannot read it'):
         build_clip(tiny_clip_cfg, str(crafted))
+    assert not marker.exists()
+    # the same payload in a plain file: refused by weights_only
+    with pytest.raises(Exception, match='Weights only load failed'):
+        build_clip(tiny_clip_cfg, str(tmp_path / 'plain.pt'))
     assert not marker.exists()

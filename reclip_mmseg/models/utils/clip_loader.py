@@ -16,12 +16,13 @@ import logging
 import os
 import os.path as osp
 import socket
-import warnings
 import zipfile
 from typing import Optional, Union
 from urllib.parse import urlparse
 
 import open_clip
+import torch
+import torch.nn as nn
 from mmengine.logging import print_log
 
 __all__ = ['build_clip', 'build_tokenizer', 'is_torchscript_archive']
@@ -35,6 +36,29 @@ def is_torchscript_archive(path: str) -> bool:
         return any(
             name.endswith('/constants.pkl') or name == 'constants.pkl'
             for name in zf.namelist())
+
+
+def _load_torchscript_weights(model: nn.Module, file: str) -> None:
+    """Load OpenAI's TorchScript archive into an open_clip ``CLIP``.
+
+    Read with ``torch.jit.load``, which only runs TorchScript's own
+    unpickler (tensors and TorchScript types), never Python pickle: a file
+    that merely looks like an archive fails to load instead of running
+    code (a ``torch.load(weights_only=False)`` fallback would run it).
+    """
+    try:
+        state_dict = torch.jit.load(file, map_location='cpu').state_dict()
+    except Exception as e:
+        raise RuntimeError(
+            f'{file} looks like a TorchScript archive (OpenAI CLIP format) '
+            f'but torch.jit.load cannot read it: {e}') from e
+    state_dict = {
+        k: v
+        for k, v in state_dict.items()
+        if k not in ('input_resolution', 'context_length', 'vocab_size')
+    }
+    open_clip.factory.resize_pos_embed(state_dict, model)
+    model.load_state_dict(state_dict, strict=True)
 
 
 def _host_reachable(url: str, timeout: float = 3.0) -> bool:
@@ -156,12 +180,11 @@ def build_clip(clip_model: Union[str, dict] = 'ViT-B-16',
         model = open_clip.CLIP(**cfg)
 
     if file is not None:
-        torchscript = is_torchscript_archive(file)
-        with warnings.catch_warnings():
-            # torch.load dispatching an OpenAI archive to torch.jit.load
-            warnings.filterwarnings('ignore', message='.*TorchScript archive')
+        if is_torchscript_archive(file):
+            _load_torchscript_weights(model, file)
+        else:  # weights only: a plain file can never run code
             open_clip.load_checkpoint(
-                model, file, strict=True, weights_only=not torchscript)
+                model, file, strict=True, weights_only=True)
         print_log(f'Loaded CLIP weights from {file}', 'current',
                   logging.INFO)
     return model.eval()
