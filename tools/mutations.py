@@ -15,6 +15,7 @@ LOSS = 'models/losses/masked_contrastive_loss.py'
 HYP = 'models/utils/hypothesis.py'
 VIT = 'models/backbones/maskclip_vit.py'
 METRIC = 'evaluation/bias_metric.py'
+PCIOU = 'evaluation/per_class_iou.py'
 I16 = ('issue16', )
 
 
@@ -68,6 +69,17 @@ MUTATIONS = [
     m('bias_einsum_transposed', BRH, "'odhw,kd->okhw'", "'odwh,kd->okhw'",
       HEADS),
     m('gumbel_tau_ignored', BRH, 'tau=self.gumbel_tau', 'tau=1.0', HEADS),
+    m('residual_ignored', BRH,
+      'return rectified + decoded if self.residual else decoded',
+      'return decoded', HEADS),
+    m('zero_init_skipped', BRH, 'if self.zero_init_decoder:',
+      'if False:', HEADS),
+    m('zero_init_conv_not_norm', BRH,
+      'last = self.conv_seg if isinstance(self.norm,',
+      'last = self.conv_seg if not isinstance(self.norm,', HEADS),
+    m('test_output_cfg_ignored', BRH,
+      "name = (test_cfg or {}).get('test_output', self.test_output)",
+      'name = self.test_output', HEADS),
     m('gumbel_over_space', BRH, 'hard=True,\n            dim=1)',
       'hard=True,\n            dim=2)', HEADS),
     # -- loss -----------------------------------------------------------
@@ -135,4 +147,8 @@ MUTATIONS = [
     m('metric_pred_outside_counted', METRIC,
       'np.where(pred_in[valid], pred[valid], K)', 'pred[valid].clip(0, K)',
       EVAL),
+    m('per_class_absent_zero', PCIOU, 'if u else math.nan', 'if u else 0.0',
+      EVAL),
+    m('per_class_union_as_label', PCIOU, 'union = sum(r[1] for r in results)',
+      'union = sum(r[3] for r in results)', EVAL),
 ]

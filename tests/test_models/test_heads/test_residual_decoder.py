@@ -122,3 +122,37 @@ def test_unknown_test_output_is_named():
     with pytest.raises(ValueError, match="got 'bias'"):
         head.predict((dense, pos), [dict(img_shape=(6, 5))],
                      dict(test_output='bias'))
+
+
+@pytest.mark.parametrize('tau', [1.0, 0.25])
+def test_loss_masks_are_straight_through_gumbel_with_tau(tau, monkeypatch):
+    """The masks are ``hard - soft.detach() + soft`` with ``soft =
+    softmax((gumbel_scale * logits + g) / tau)``: recomputed by hand with the
+    same Gumbel draw, the values and the gradient reaching the logits match
+    (the temperature only shows in the gradient)."""
+    head = _head(gumbel_scale=3.0, gumbel_tau=tau).train()
+    dense, pos = _inputs(b=2, h=4, w=4)
+    seen = []
+    loss_forward = head.loss_decode.forward
+    monkeypatch.setattr(head.loss_decode, 'forward',
+                        lambda m, *a: seen.append(m) or loss_forward(m, *a))
+    from mmseg.structures import SegDataSample
+    samples = [SegDataSample(metainfo=dict(hypothesis=[0, 1]))] * 2
+    logits = head((dense, pos)).detach().requires_grad_()
+    monkeypatch.setattr(head, 'forward', lambda inputs: logits)
+    torch.manual_seed(3)
+    head.loss((dense, pos), samples, None)
+    masks = seen[0]
+    weights = torch.randn_like(masks)
+    (grad, ) = torch.autograd.grad((masks * weights).sum(), logits)
+    # by hand, same noise: torch draws it as -log(Exponential(1))
+    torch.manual_seed(3)
+    g = -torch.empty_like(logits).exponential_().log()
+    x = logits.detach().requires_grad_()
+    soft = torch.softmax((3.0 * x + g) / tau, 1)
+    hard = F.one_hot(soft.argmax(1), 4).permute(0, 3, 1, 2).float()
+    assert torch.equal(masks.detach(), hard)
+    (want, ) = torch.autograd.grad(
+        ((hard - soft.detach() + soft) * weights).sum(), x)
+    torch.testing.assert_close(grad, want)
+    assert grad.abs().max() > 1e-3
