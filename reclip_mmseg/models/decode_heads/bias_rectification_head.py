@@ -135,7 +135,11 @@ class BiasRectificationHead(MaskCLIPHead):
             nn.init.zeros_(last.bias)
 
     def _bias_key(self, pos: Tensor) -> tuple:
-        params = [self.reference.ctx, *self.pos_proj.parameters()]
+        # the frozen text tower too: the Reference runs through it
+        params = [
+            self.reference.ctx, *self.pos_proj.parameters(),
+            *self.text_encoder.parameters()
+        ]
         # The dtype the bias is computed in: autocast's, if it is on (``pos``
         # itself stays fp32 under autocast), else ``pos``'s own.
         device_type = pos.device.type

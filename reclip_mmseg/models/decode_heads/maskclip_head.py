@@ -87,11 +87,20 @@ class MaskCLIPHead(BaseDecodeHead):
                 f'in_channels={in_channels} but the CLIP text embedding dim '
                 f'is {self.text_encoder.embed_dim}')
         self._query_cache = {}
+        self._query_weights = None
 
     @property
     def query_features(self) -> Tensor:
         """Query text features ``(K, D)`` on the text tower's device."""
         device = self.text_encoder.token_embedding.weight.device
+        # Also recomputed when the text tower's weights change (a checkpoint
+        # loaded into them in place bumps their versions): the features
+        # always come from the CLIP in use.
+        weights = tuple(
+            (id(p), p._version) for p in self.text_encoder.parameters())
+        if self._query_weights not in (None, weights):
+            self._query_cache = {}
+        self._query_weights = weights
         if device not in self._query_cache:
             # A constant: always in the text tower's own precision, even if
             # first used under autocast (bf16 first must not change fp32).

@@ -93,25 +93,34 @@ class ReferencePromptLearner(nn.Module):
             raise ValueError(
                 f'class names do not fit in {name_slots} name slots (tokens '
                 f'+ EOT): {too_long}; raise name_slots or lower num_context')
-        with torch.no_grad():
-            token_embeds = embedding(tokens)
-        self.register_buffer('token_prefix', token_embeds[:, :1],
-                             persistent=False)
-        self.register_buffer('token_suffix',
-                             token_embeds[:, 1:1 + name_slots],
+        # Token ids only: their embeddings are looked up in the text tower at
+        # every forward, so they always come from the CLIP in use (e.g. the
+        # one a checkpoint loaded), never from the CLIP this module was
+        # built with.
+        self.register_buffer('prompt_tokens', tokens[:, :1 + name_slots],
                              persistent=False)
         self.register_buffer('eot_index', eot + num_context, persistent=False)
 
     @property
     def num_classes(self) -> int:
-        return self.token_prefix.shape[0]
+        return self.prompt_tokens.shape[0]
+
+    @property
+    def token_prefix(self) -> Tensor:
+        """SOT embedding ``(K, 1, C)`` from the current token embedding."""
+        return self.text_encoder.token_embedding(self.prompt_tokens[:, :1])
+
+    @property
+    def token_suffix(self) -> Tensor:
+        """Name (+ EOT, padding) embeddings ``(K, name_slots, C)``."""
+        return self.text_encoder.token_embedding(self.prompt_tokens[:, 1:])
 
     def forward_features(self) -> Tensor:
         """Unnormalised Reference features ``(K, D)``."""
+        embeds = self.text_encoder.token_embedding(self.prompt_tokens)
         k = self.num_classes
-        ctx = self.ctx.to(self.token_prefix.dtype).unsqueeze(0).expand(
-            k, -1, -1)
-        prompts = torch.cat([self.token_prefix, ctx, self.token_suffix], 1)
+        ctx = self.ctx.to(embeds.dtype).unsqueeze(0).expand(k, -1, -1)
+        prompts = torch.cat([embeds[:, :1], ctx, embeds[:, 1:]], 1)
         return self.text_encoder.encode_embeddings(prompts, self.eot_index)
 
     def forward(self) -> Tensor:
