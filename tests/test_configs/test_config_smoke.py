@@ -53,7 +53,7 @@ def test_config_builds_model(path):
     elif 'tiny' not in name:
         # the released recipe: real ViT-B/16, OpenAI weights by default
         raw = Config.fromfile(path)
-        assert raw.model.backbone.clip_model == 'ViT-B-16'
+        assert raw.model.backbone.clip_model == 'ViT-B-16-quickgelu'
         assert raw.model.backbone.pretrained == 'openai'
         train = raw.train_dataloader.dataset.pipeline
         assert not any(t['type'] == 'LoadAnnotations' for t in train)

@@ -1,5 +1,9 @@
 # Training-free MaskCLIP baseline on a frozen OpenAI CLIP ViT-B/16.
-clip_model = 'ViT-B-16'
+# OpenAI's weights were trained with QuickGELU: this name builds it for every
+# form of them (tag, TorchScript archive, state-dict or open_clip hub file).
+# For other weights use the plain name, e.g. clip_model='ViT-B-16' with
+# pretrained='laion2b_s34b_b88k' (README "CLIP weights").
+clip_model = 'ViT-B-16-quickgelu'
 clip_pretrained = 'openai'
 data_preprocessor = dict(
     type='SegDataPreProcessor',

@@ -187,6 +187,13 @@ def build_clip(clip_model: Union[str, dict] = 'ViT-B-16',
                 model, file, strict=True, weights_only=True)
         print_log(f'Loaded CLIP weights from {file}', 'current',
                   logging.INFO)
+        quick_name = f'{model_name}-quickgelu'
+        if (model_name and not quick_gelu
+                and quick_name in open_clip.list_models()):
+            print_log(
+                f"'{model_name}' uses GELU. If {file} holds OpenAI's CLIP "
+                f"weights (trained with QuickGELU), use '{quick_name}'.",
+                'current', logging.INFO)
     return model.eval()
 
 
