@@ -15,9 +15,11 @@ load_from = None
 resume = False
 # Fails early if model.decode_head.num_classes != the dataset's classes;
 # saves checkpoints in plain types, loadable with torch's weights_only
-# protection (also when mmseg's stock tools/train.py runs the config).
+# protection (also when mmseg's stock tools/train.py runs the config);
+# saves and restores every RNG with the checkpoint (exact --resume).
 custom_hooks = [
     dict(type='ClassCountCheckHook'),
-    dict(type='WeightsOnlyCheckpointHook')
+    dict(type='WeightsOnlyCheckpointHook'),
+    dict(type='RNGStateHook')
 ]
 tta_model = dict(type='SegTTAModel')

@@ -1,7 +1,9 @@
 from .autocast_optim_wrapper import AutocastOptimWrapper
 from .class_check_hook import ClassCountCheckHook
+from .rng_state_hook import RNGStateHook
 from .weights_only_checkpoint_hook import WeightsOnlyCheckpointHook
 
 __all__ = [
-    'ClassCountCheckHook', 'AutocastOptimWrapper', 'WeightsOnlyCheckpointHook'
+    'ClassCountCheckHook', 'AutocastOptimWrapper', 'WeightsOnlyCheckpointHook',
+    'RNGStateHook'
 ]
