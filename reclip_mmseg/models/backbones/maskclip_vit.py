@@ -8,7 +8,7 @@ from mmseg.registry import MODELS
 from mmseg.utils import OptMultiConfig
 from torch import Tensor
 
-from ..utils import build_clip
+from ..utils import build_clip, omit_in_checkpoints
 
 
 def resample_patch_pos_embed(pos_embed: Tensor, old_grid: Tuple[int, int],
@@ -79,6 +79,8 @@ class MaskCLIPViT(BaseModule):
         visual = build_clip(clip_model, pretrained, cache_dir=cache_dir).visual
         _check_supported(visual)
         self.visual = visual.requires_grad_(False).eval()
+        # checkpoints may omit the tower: `pretrained` rebuilds it
+        omit_in_checkpoints(self.visual, pretrained)
         self.clip_model = clip_model
         self.pretrained = pretrained
         self.patch_size = tuple(visual.patch_size)

@@ -1,4 +1,6 @@
 from .clip_loader import build_clip, build_tokenizer, is_torchscript_archive
+from .frozen_clip import (frozen_clip_prefixes, omit_in_checkpoints,
+                          slim_state_dict)
 from .prompt_learner import ReferencePromptLearner
 from .text_encoder import (RECLIP_TEMPLATES, SCENE_TEMPLATES, CLIPTextEncoder,
                            build_query_features)
@@ -6,7 +8,8 @@ from .text_encoder import (RECLIP_TEMPLATES, SCENE_TEMPLATES, CLIPTextEncoder,
 __all__ = [
     'build_clip', 'build_tokenizer', 'is_torchscript_archive',
     'CLIPTextEncoder', 'build_query_features', 'RECLIP_TEMPLATES',
-    'SCENE_TEMPLATES', 'ReferencePromptLearner'
+    'SCENE_TEMPLATES', 'ReferencePromptLearner', 'omit_in_checkpoints',
+    'frozen_clip_prefixes', 'slim_state_dict'
 ]
 from .class_names import resolve_class_names  # noqa: E402
 

@@ -11,6 +11,7 @@ from open_clip.zero_shot_metadata import OPENAI_IMAGENET_TEMPLATES
 from torch import Tensor
 
 from .clip_loader import build_clip, build_tokenizer
+from .frozen_clip import omit_in_checkpoints
 
 __all__ = [
     'CLIPTextEncoder', 'build_query_features', 'RECLIP_TEMPLATES',
@@ -67,6 +68,8 @@ class CLIPTextEncoder(nn.Module):
         self.context_length = clip.context_length
         self.tokenizer = build_tokenizer(clip_model)
         self.requires_grad_(False).eval()
+        # checkpoints may omit the tower: `pretrained` rebuilds it
+        omit_in_checkpoints(self, pretrained)
 
     def train(self, mode: bool = True):
         """Stay in eval mode: the tower is frozen."""
