@@ -20,10 +20,7 @@ where the stack already works:
   shape (~8% of ADE-size CPU inference, see README "Speed"). Exact: the
   skipped resize is the identity.
 """
-import importlib.util
-import os.path as osp
 import sys
-import types
 
 import torch
 
@@ -34,64 +31,26 @@ __all__ = [
 ]
 
 
-def _needs_compiled_ops(name):
-
-    def unavailable(*args, **kwargs):
-        raise ModuleNotFoundError(
-            f'mmcv.ops.{name} needs the compiled mmcv ops (mmcv._ext), but '
-            'this environment has mmcv-lite. Install the full mmcv to use it.')
-
-    unavailable.__name__ = name
-    return unavailable
-
-
 def install_mmcv_ops_standin() -> bool:
     """Put a pure-Python stand-in for ``mmcv.ops`` in ``sys.modules``.
 
     Only when ``mmcv._ext`` is missing (mmcv-lite) and ``mmcv.ops`` has not
-    been imported yet. The stand-in serves mmcv's own pure-Python
-    ``point_sample`` (used by mmseg's point/SAN heads), a
-    ``sigmoid_focal_loss`` that raises when called, and raises
-    ``ModuleNotFoundError`` for any other name, which is what mmseg's guarded
-    imports (cc_head, psa_head, point_head) expect.
+    been imported yet. The stand-in lives in the top-level module
+    :mod:`reclip_mmseg_startup`, whose ``.pth`` start-up hook serves the same
+    stand-in to ``import mmcv.ops`` when nothing imported ``reclip_mmseg``
+    (``from mmseg.apis import ...``, mmseg's stock tools).
 
     Returns:
         bool: True if the stand-in was installed, False if not needed.
     """
-    if 'mmcv.ops' in sys.modules:
-        return False
-    mmcv_spec = importlib.util.find_spec('mmcv')
-    if mmcv_spec is None or importlib.util.find_spec('mmcv._ext') is not None:
+    import reclip_mmseg_startup as startup
+
+    if 'mmcv.ops' in sys.modules or not startup.mmcv_lite_installed():
         return False
     import mmcv
 
-    # Load mmcv/ops/point_sample.py by path: importing it as a submodule
-    # would run mmcv/ops/__init__.py, which loads the missing extension.
-    path = osp.join(osp.dirname(mmcv.__file__), 'ops', 'point_sample.py')
-    spec = importlib.util.spec_from_file_location('mmcv.ops.point_sample',
-                                                  path)
-    point_sample_mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(point_sample_mod)
-
-    ops = types.ModuleType('mmcv.ops')
-    ops.__doc__ = 'reclip_mmseg stand-in for mmcv.ops on mmcv-lite.'
-    ops.__file__ = __file__
-    ops.__path__ = []  # a package, so `import mmcv.ops.x` fails cleanly
-    ops.RECLIP_STANDIN = True
-    ops.point_sample = point_sample_mod.point_sample
-    ops.sigmoid_focal_loss = _needs_compiled_ops('sigmoid_focal_loss')
-
-    def __getattr__(name):
-        if name.startswith('__'):  # module protocol (inspect, pickle, ...)
-            raise AttributeError(name)
-        raise ModuleNotFoundError(
-            f'mmcv.ops.{name} is not available: this environment has '
-            'mmcv-lite without compiled ops (mmcv._ext).',
-            name='mmcv.ops')
-
-    ops.__getattr__ = __getattr__
+    ops = startup.build_mmcv_ops_standin()
     sys.modules['mmcv.ops'] = ops
-    sys.modules['mmcv.ops.point_sample'] = point_sample_mod
     mmcv.ops = ops
     return True
 
