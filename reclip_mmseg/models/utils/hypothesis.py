@@ -6,6 +6,7 @@ for the whole run, and can be written to / read from a JSON file
 (``tools/precompute_hypotheses.py``) whose fingerprint (method, parameters,
 CLIP, class names) must match the model's, or it is rejected.
 """
+import hashlib
 import json
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
@@ -63,6 +64,41 @@ def threshold_hypothesis(logits: Tensor, threshold: float,
     return classes
 
 
+def file_digest(path: Optional[str], chunk: int = 1 << 16) -> Optional[str]:
+    """A cheap content hash of a weights file: its size and 16 chunks of
+    64 KiB spread over it (blake2b), or None if ``path`` is not a file (a
+    pretrained tag names fixed weights; None means random)."""
+    if not isinstance(path, str) or not osp.isfile(osp.expanduser(path)):
+        return None
+    path = osp.expanduser(path)
+    size = osp.getsize(path)
+    digest = hashlib.blake2b(str(size).encode(), digest_size=16)
+    with open(path, 'rb') as f:
+        for i in range(16):
+            f.seek(max(0, size - chunk) * i // 15)
+            digest.update(f.read(chunk))
+    return digest.hexdigest()
+
+
+def checked_hypotheses(entries, num_classes: int, file: str) -> dict:
+    """``{img_path: [class index, ...]}`` from a hypothesis file, each index
+    an int in ``[0, num_classes)``; a ValueError names the image otherwise.
+    """
+    if not isinstance(entries, dict):
+        raise ValueError(f'hypothesis file {file} has no "hypotheses" '
+                         'mapping of image paths to class index lists')
+    for path, classes in entries.items():
+        ok = isinstance(classes, list) and all(
+            isinstance(c, int) and not isinstance(c, bool)
+            and 0 <= c < num_classes for c in classes)
+        if not ok:
+            raise ValueError(
+                f'hypothesis file {file}: image {path} has {classes!r}; '
+                f'expected a list of class indices (ints in 0..'
+                f'{num_classes - 1})')
+    return entries
+
+
 class BaseHypothesis:
     """Cache and file handling shared by the hypothesis generators.
 
@@ -99,6 +135,7 @@ class BaseHypothesis:
             params=self.params(),
             clip_model=getattr(backbone, 'clip_model', None),
             pretrained=getattr(backbone, 'pretrained', None),
+            weights=file_digest(getattr(backbone, 'pretrained', None)),
             class_names=[n if isinstance(n, str) else list(n)
                          for n in head.class_names])
 
@@ -108,9 +145,18 @@ class BaseHypothesis:
                 f'hypothesis file {self.file} not found; create it with '
                 'tools/precompute_hypotheses.py or set file=None')
         with open(self.file) as f:
-            data = json.load(f)
+            try:
+                data = json.load(f)
+            except json.JSONDecodeError as e:
+                raise ValueError(f'hypothesis file {self.file} is not valid '
+                                 f'JSON ({e}); regenerate it with '
+                                 'tools/precompute_hypotheses.py') from e
         expected = json.loads(json.dumps(self.fingerprint(segmentor)))
         found = data.get('fingerprint', {})
+        if found.get('imported'):  # tools/import_official_hypotheses.py
+            keys = ('class_names', )  # made by the authors' CLIP and votes
+            expected = {k: expected[k] for k in keys}
+            found = {k: found.get(k) for k in keys}
         diff = sorted(k for k in set(expected) | set(found)
                       if expected.get(k) != found.get(k))
         if diff:
@@ -119,7 +165,10 @@ class BaseHypothesis:
             raise ValueError(f'hypothesis file {self.file} does not match '
                              f'this model ({details}). Regenerate it with '
                              'tools/precompute_hypotheses.py.')
-        self.cache.update(data['hypotheses'])
+        self.cache.update(
+            checked_hypotheses(data.get('hypotheses'),
+                               len(segmentor.decode_head.class_names),
+                               self.file))
         self._file_checked = True
 
     def save(self, path: str, segmentor) -> None:
