@@ -51,7 +51,7 @@ def pin_threads(threads: int) -> dict:
     instruction-set path on every x86 CPU with AVX2 (results then depend on
     the thread count, not on the processor); ``OMP_WAIT_POLICY=PASSIVE``
     keeps idle OpenMP threads from spinning. Values already set in the
-    environment win. Returns the settings used.
+    environment (non-empty) win. Returns the settings used.
     """
     if 'torch' in sys.modules:
         raise RuntimeError('pin_threads must run before torch is imported')
@@ -62,7 +62,8 @@ def pin_threads(threads: int) -> dict:
         ONEDNN_MAX_CPU_ISA='AVX2',
         OMP_WAIT_POLICY='PASSIVE')
     for key, value in env.items():
-        os.environ.setdefault(key, value)
+        if not os.environ.get(key):  # unset or empty
+            os.environ[key] = value
     import torch
     torch.set_num_threads(threads)
     return {key: os.environ[key] for key in env}
