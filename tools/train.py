@@ -40,6 +40,11 @@ def parse_args():
         action='store_true',
         help='automatic mixed precision (AmpOptimWrapper on GPU, bfloat16 '
         'AutocastOptimWrapper on CPU)')
+    parser.add_argument(
+        '--full-checkpoint',
+        action='store_true',
+        help='keep the frozen CLIP weights in checkpoints (default: only the '
+        'trained part; CLIP comes from `pretrained` when loading)')
     add_common_args(parser)
     return parser.parse_args()
 
@@ -66,6 +71,12 @@ def main():
     hooks = cfg.setdefault('custom_hooks', [])
     if not any(h.get('type') == 'WeightsOnlyCheckpointHook' for h in hooks):
         hooks.append(dict(type='WeightsOnlyCheckpointHook'))
+    slim = [h for h in hooks if h.get('type') == 'SlimCheckpointHook']
+    if not slim:
+        slim = [dict(type='SlimCheckpointHook')]
+        hooks.extend(slim)
+    for hook in slim:
+        hook['full'] = hook.get('full', False) or args.full_checkpoint
     runner = (
         Runner.from_cfg(cfg) if 'runner_type' not in cfg else
         RUNNERS.build(cfg))

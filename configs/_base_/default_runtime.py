@@ -20,6 +20,9 @@ resume = False
 custom_hooks = [
     dict(type='ClassCountCheckHook'),
     dict(type='WeightsOnlyCheckpointHook'),
+    # checkpoints hold the trained part; CLIP comes from `pretrained`
+    # (full=True, or tools/train.py --full-checkpoint, keeps CLIP in them)
+    dict(type='SlimCheckpointHook', full=False),
     dict(type='RNGStateHook')
 ]
 tta_model = dict(type='SegTTAModel')
