@@ -30,7 +30,7 @@ class ReCLIPPlusPlus(EncoderDecoder):
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         """Attach hypotheses, then ``EncoderDecoder.loss``."""
-        for sample, classes in zip(data_samples,
-                                   self.hypothesis(self, data_samples)):
+        for sample, classes in zip(
+                data_samples, self.hypothesis(self, data_samples, inputs)):
             sample.set_metainfo(dict(hypothesis=classes))
         return super().loss(inputs, data_samples)

@@ -8,6 +8,7 @@ CLIP, class names) must match the model's, or it is rejected.
 """
 import hashlib
 import json
+import logging
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
@@ -15,6 +16,7 @@ import mmcv
 import torch
 import torch.nn.functional as F
 from mmengine import fileio
+from mmengine.logging import print_log
 from mmseg.registry import MODELS
 from torch import Tensor
 
@@ -216,17 +218,44 @@ class BaseHypothesis:
     def compute(self, segmentor, image: Tensor) -> List[int]:
         raise NotImplementedError
 
+    def _from_input(self, segmentor, sample, image: Tensor) -> List[int]:
+        if not getattr(self, '_logged_from_input', False):
+            print_log(
+                'training samples without img_path: class hypotheses are '
+                'computed from each (augmented) input tensor, every '
+                'iteration, not from the original image file',
+                'current', logging.INFO)
+            self._logged_from_input = True
+        h, w = sample.metainfo.get('img_shape', image.shape[-2:])[:2]
+        return self.compute(segmentor, image[:, :h, :w].float())
+
     @torch.no_grad()
-    def __call__(self, segmentor, data_samples) -> List[List[int]]:
-        """Hypothesis of each data sample (by ``img_path``), cached."""
+    def __call__(self,
+                 segmentor,
+                 data_samples,
+                 inputs: Optional[Tensor] = None) -> List[List[int]]:
+        """Hypothesis of each data sample (by ``img_path``), cached.
+
+        A sample without ``img_path`` (in-memory inputs, e.g. a
+        ``LoadImageFromNDArray`` pipeline) gets the hypothesis of its input
+        tensor ``inputs[i]`` itself, cropped to ``img_shape`` (the padding
+        removed). That tensor is already in the space :meth:`load_image`
+        produces (the data preprocessor's channel order and normalisation),
+        but it is the augmented crop, not the original image, and it is not
+        cached.
+        """
         if self.file and not self._file_checked:
             self._load_file(segmentor)
         results = []
-        for sample in data_samples:
+        for i, sample in enumerate(data_samples):
             path = sample.metainfo.get('img_path')
             if path is None:
-                raise KeyError('data sample has no img_path: the hypothesis '
-                               'is computed from the original image file')
+                if inputs is None:
+                    raise KeyError('data sample has no img_path: the '
+                                   'hypothesis is computed from the original '
+                                   'image file (or pass the input tensors)')
+                results.append(self._from_input(segmentor, sample, inputs[i]))
+                continue
             if path not in self.cache:
                 if self.file:
                     raise KeyError(f'{path} is not in hypothesis file '
