@@ -9,6 +9,7 @@ checked against the model, and every training image must be in it. Only the
 frozen CLIP is used (a CHECKPOINT is optional); labels are never read.
 """
 import argparse
+import os
 import os.path as osp
 
 import torch
@@ -36,6 +37,12 @@ def parse_args():
 
 def main():
     args = parse_args()
+    out_dir = osp.dirname(osp.abspath(args.out))
+    if not osp.isdir(out_dir) or not os.access(out_dir, os.W_OK):
+        raise SystemExit(
+            f'error: --out {args.out}: directory {out_dir} does not exist or '
+            'is not writable; create it first (checked before computing '
+            'anything: hypotheses take minutes per image on CPU).')
     cfg = load_config(args)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     hyp_cfg = dict(cfg.model.hypothesis)

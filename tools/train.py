@@ -15,7 +15,7 @@ import logging
 import torch
 from _common import add_common_args, load_config
 from mmengine.logging import print_log
-from mmengine.runner import Runner
+from mmengine.runner import Runner, find_latest_checkpoint
 from mmseg.registry import RUNNERS
 
 from reclip_mmseg.safe_checkpoint import UnsafeCheckpointError, trust_if_asked
@@ -69,14 +69,23 @@ def main():
             cfg.optim_wrapper.dtype = 'bfloat16'
     cfg.resume = args.resume
     hooks = cfg.setdefault('custom_hooks', [])
-    if not any(h.get('type') == 'WeightsOnlyCheckpointHook' for h in hooks):
-        hooks.append(dict(type='WeightsOnlyCheckpointHook'))
+    for name in ('WeightsOnlyCheckpointHook', 'RNGStateHook',
+                 'CheckpointCheckHook', 'LabelCheckHook', 'WorkDirLockHook'):
+        if not any(h.get('type') == name for h in hooks):
+            hooks.append(dict(type=name))
     slim = [h for h in hooks if h.get('type') == 'SlimCheckpointHook']
     if not slim:
         slim = [dict(type='SlimCheckpointHook')]
         hooks.extend(slim)
     for hook in slim:
         hook['full'] = hook.get('full', False) or args.full_checkpoint
+    if args.resume and cfg.get('load_from') is None and \
+            find_latest_checkpoint(cfg.work_dir) is None:
+        raise SystemExit(
+            f'error: --resume, but work dir {cfg.work_dir} has no checkpoint '
+            'to resume from (no last_checkpoint file). Check '
+            '--work-dir, set load_from to the checkpoint, or drop --resume '
+            'to start a new run.')
     runner = (
         Runner.from_cfg(cfg) if 'runner_type' not in cfg else
         RUNNERS.build(cfg))

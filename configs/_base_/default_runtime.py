@@ -16,13 +16,18 @@ resume = False
 # Fails early if model.decode_head.num_classes != the dataset's classes;
 # saves checkpoints in plain types, loadable with torch's weights_only
 # protection (also when mmseg's stock tools/train.py runs the config);
-# saves and restores every RNG with the checkpoint (exact --resume).
+# saves and restores every RNG with the checkpoint (exact --resume);
+# refuses mismatched checkpoints, bad labels and a work dir in use
+# (README "What we check for you").
 custom_hooks = [
     dict(type='ClassCountCheckHook'),
     dict(type='WeightsOnlyCheckpointHook'),
     # checkpoints hold the trained part; CLIP comes from `pretrained`
     # (full=True, or tools/train.py --full-checkpoint, keeps CLIP in them)
     dict(type='SlimCheckpointHook', full=False),
-    dict(type='RNGStateHook')
+    dict(type='RNGStateHook'),
+    dict(type='CheckpointCheckHook'),
+    dict(type='LabelCheckHook'),
+    dict(type='WorkDirLockHook')
 ]
 tta_model = dict(type='SegTTAModel')

@@ -1,8 +1,11 @@
 from .cocostuff27 import (FINE_TO_COARSE27, COCOStuff27Dataset,
                           convert_cocostuff27_label)
 from .context59 import PascalContext59USSDataset
+from .input_errors import name_bad_inputs
 from .toy_world import ToyWorldDataset
 from .voc20 import PascalVOC20Dataset
+
+name_bad_inputs()  # errors on unreadable files / empty splits name the file
 
 __all__ = [
     'ToyWorldDataset',

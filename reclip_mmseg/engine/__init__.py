@@ -1,10 +1,14 @@
 from .autocast_optim_wrapper import AutocastOptimWrapper
+from .checkpoint_check_hook import CheckpointCheckHook
 from .class_check_hook import ClassCountCheckHook
+from .label_check_hook import LabelCheckHook
 from .rng_state_hook import RNGStateHook
 from .slim_checkpoint_hook import SlimCheckpointHook
 from .weights_only_checkpoint_hook import WeightsOnlyCheckpointHook
+from .work_dir_lock_hook import WorkDirLockHook
 
 __all__ = [
     'ClassCountCheckHook', 'AutocastOptimWrapper', 'WeightsOnlyCheckpointHook',
-    'RNGStateHook', 'SlimCheckpointHook'
+    'RNGStateHook', 'CheckpointCheckHook', 'LabelCheckHook', 'WorkDirLockHook',
+    'SlimCheckpointHook'
 ]

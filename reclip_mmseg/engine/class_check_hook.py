@@ -1,15 +1,37 @@
+import logging
+
 from mmengine.hooks import Hook
+from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
 
 
+def class_name_mismatch(model_names, dataset_names) -> list:
+    """``(index, model name, dataset name)`` where the two lists disagree.
+
+    A model entry may be a list of synonyms: it matches if the dataset's
+    name is one of them.
+    """
+    out = []
+    for i, (ours, theirs) in enumerate(zip(model_names, dataset_names)):
+        names = [ours] if isinstance(ours, str) else list(ours)
+        if theirs not in names:
+            out.append((i, ours, theirs))
+    return out
+
+
 @HOOKS.register_module()
 class ClassCountCheckHook(Hook):
-    """Fail early when the model's class count does not match a dataset's.
+    """Fail early when the model's classes do not match a dataset's.
 
     Before training, validation and testing, compares
     ``model.decode_head.num_classes`` with ``len(dataset.metainfo['classes'])``
-    of the loop's dataset and raises a ``ValueError`` naming both.
+    of the loop's dataset, then the head's ``class_names`` with the dataset's
+    class names by value and order (the metric table names classes by the
+    dataset's list), and raises a ``ValueError`` naming the differences.
+    If you mean other prompt texts than the dataset's names, give a list of
+    synonyms that includes the dataset's name, or set the config key
+    ``allow_class_name_mismatch = True`` (a warning instead).
     """
 
     priority = 'VERY_HIGH'
@@ -23,7 +45,10 @@ class ClassCountCheckHook(Hook):
         if head is None or dataset is None:
             return
         classes = dataset.metainfo.get('classes')
-        if classes is None or len(classes) == head.num_classes:
+        if classes is None:
+            return
+        if len(classes) == head.num_classes:
+            self._check_names(runner, head, dataset, list(classes))
             return
         raise ValueError(
             f'{type(dataset).__name__} (data_root '
@@ -32,6 +57,32 @@ class ClassCountCheckHook(Hook):
             f'{head.num_classes} (class_names: '
             f"{getattr(head, 'class_names', None)}). Set "
             'model.decode_head.class_names to the dataset\'s classes.')
+
+    @staticmethod
+    def _check_names(runner, head, dataset, classes) -> None:
+        names = getattr(head, 'class_names', None)
+        if names is None:
+            return
+        wrong = class_name_mismatch(names, classes)
+        if not wrong:
+            return
+        shown = '; '.join(f'#{i}: model {ours!r}, dataset {theirs!r}'
+                          for i, ours, theirs in wrong[:6])
+        more = f' (+{len(wrong) - 6} more)' if len(wrong) > 6 else ''
+        msg = (f'model.decode_head.class_names differ from the classes of '
+               f'{type(dataset).__name__} (data_root '
+               f"{getattr(dataset, 'data_root', None)!r}) at {len(wrong)} "
+               f'position(s): {shown}{more}. The metric table would name '
+               'the wrong classes. Set class_names to the dataset name (e.g. '
+               f"class_names='{type(dataset).__name__}') or to its classes "
+               'in its order')
+        if runner.cfg.get('allow_class_name_mismatch', False):
+            print_log(msg + ' (allowed by allow_class_name_mismatch).',
+                      'current', logging.WARNING)
+            return
+        raise ValueError(msg + '; if you mean other prompt texts, give '
+                         'synonym lists that include the dataset\'s names, '
+                         'or set allow_class_name_mismatch=True.')
 
     def before_train(self, runner) -> None:
         self._check(runner, 'train_loop')

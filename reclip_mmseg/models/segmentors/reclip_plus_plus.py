@@ -4,6 +4,32 @@ from mmseg.utils import ConfigType, SampleList
 from torch import Tensor
 
 
+def check_dims(backbone, head) -> None:
+    """Raise at build time when the head cannot read the backbone's output:
+    the CLIP embedding dim D (dense features vs the head's ``in_channels``
+    and text tower) and the ViT width C (positional embedding vs the head's
+    ``pos_channels``). Otherwise the first iteration fails in a matmul."""
+    problems = []
+    dim = getattr(backbone, 'embed_dim', None)
+    if dim is not None and dim != head.in_channels:
+        clip = getattr(backbone, 'clip_model', None)
+        problems.append(
+            f'the backbone (clip_model={clip!r}) gives {dim}-dim features '
+            'but model.decode_head.in_channels is '
+            f'{head.in_channels} (the head\'s CLIP text embedding dim): '
+            'backbone and head need the same CLIP')
+    width = getattr(backbone, 'width', None)
+    pos_proj = getattr(head, 'pos_proj', None)
+    if width is not None and pos_proj is not None and \
+            pos_proj.in_channels != width:
+        problems.append(
+            f'model.decode_head.pos_channels is {pos_proj.in_channels} but '
+            f'the backbone ViT is {width} wide (its positional embedding '
+            f'has {width} channels): set pos_channels={width}')
+    if problems:
+        raise ValueError('; '.join(problems))
+
+
 @MODELS.register_module()
 class ReCLIPPlusPlus(EncoderDecoder):
     """ReCLIP++ segmentor: an ``EncoderDecoder`` whose training step first
@@ -26,6 +52,7 @@ class ReCLIPPlusPlus(EncoderDecoder):
                  hypothesis: ConfigType = dict(type='SlidingWindowHypothesis'),
                  **kwargs):
         super().__init__(**kwargs)
+        check_dims(self.backbone, self.decode_head)
         self.hypothesis = MODELS.build(hypothesis)
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:

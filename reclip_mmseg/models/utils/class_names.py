@@ -25,4 +25,14 @@ def resolve_class_names(
     names = [n if isinstance(n, str) else list(n) for n in class_names]
     if not names:
         raise ValueError('class_names is empty')
+    seen, dups = set(), []
+    for name in names:
+        key = name if isinstance(name, str) else tuple(name)
+        if key in seen:
+            dups.append(name)
+        seen.add(key)
+    if dups:
+        raise ValueError(f'class_names lists {dups} more than once: every '
+                         'class needs its own name (the metric table and '
+                         'predictions are indexed by position)')
     return names

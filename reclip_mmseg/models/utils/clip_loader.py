@@ -144,6 +144,24 @@ def _resolve_pretrained(model_name: Optional[str], pretrained: str,
         f'file nor an open_clip pretrained tag.{hint}')
 
 
+def _load_error(file: str, clip_model, err: Exception) -> RuntimeError:
+    """A load failure that names the file, the model and what to fix."""
+    text = str(err).strip()
+    if 'size mismatch' in text or 'Missing key' in text or isinstance(
+            err, AssertionError):
+        why = ('its weights do not fit clip_model='
+               f'{clip_model!r} (another architecture?)')
+    elif 'zip archive' in text or isinstance(err, EOFError):
+        why = 'it is not a complete checkpoint (truncated or corrupted?)'
+    else:
+        why = 'it is not a CLIP checkpoint that open_clip can read'
+    return RuntimeError(
+        f'cannot load CLIP weights from {file}: {why}. Expected an '
+        'open_clip / mmengine state dict or OpenAI\'s TorchScript archive '
+        f'for clip_model={clip_model!r}. ({type(err).__name__}: '
+        f'{text[:300]})')
+
+
 def build_clip(clip_model: Union[str, dict] = 'ViT-B-16',
                pretrained: Optional[str] = None,
                *,
@@ -180,11 +198,16 @@ def build_clip(clip_model: Union[str, dict] = 'ViT-B-16',
         model = open_clip.CLIP(**cfg)
 
     if file is not None:
-        if is_torchscript_archive(file):
-            _load_torchscript_weights(model, file)
-        else:  # weights only: a plain file can never run code
-            open_clip.load_checkpoint(
-                model, file, strict=True, weights_only=True)
+        try:
+            if is_torchscript_archive(file):
+                _load_torchscript_weights(model, file)
+            else:  # weights only: a plain file can never run code
+                open_clip.load_checkpoint(
+                    model, file, strict=True, weights_only=True)
+        except Exception as err:  # noqa: BLE001  (name the file; see above)
+            if file in str(err):
+                raise
+            raise _load_error(file, clip_model, err) from err
         print_log(f'Loaded CLIP weights from {file}', 'current',
                   logging.INFO)
         quick_name = f'{model_name}-quickgelu'

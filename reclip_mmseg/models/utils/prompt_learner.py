@@ -63,6 +63,14 @@ class ReferencePromptLearner(nn.Module):
         names = [str(name) for name in class_names]
         tokens = text_encoder.tokenize(names)
         eot = tokens.argmax(dim=-1)  # EOT has the largest id
+        # SOT + >= 1 context token leave length - 2 slots for name + EOT (a
+        # name the tokenizer truncated ends at the last slot).
+        too_long = [n for n, e in zip(names, eot) if e > length - 2]
+        if too_long:
+            raise ValueError(
+                f'class names too long for the {length}-token CLIP prompt '
+                f'(SOT + context + name + EOT): {too_long}; a name may have '
+                f'at most {length - 3} tokens. Shorten these class names.')
         if name_slots is None:
             name_slots = max(3, int(eot.max()))
 
