@@ -58,6 +58,22 @@ val_dataloader = dict(
     persistent_workers=False,
     dataset=dict(data_root=data_root, pipeline=test_pipeline))
 test_dataloader = val_dataloader
+tta_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(256, 64), keep_ratio=True),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [
+                dict(type='Resize', scale_factor=r, keep_ratio=True)
+                for r in [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
+            ],
+            [
+                dict(type='RandomFlip', prob=0., direction='horizontal'),
+                dict(type='RandomFlip', prob=1., direction='horizontal')
+            ], [dict(type='LoadAnnotations')], [dict(type='PackSegInputs')]
+        ])
+]
 train_cfg = dict(max_iters=4, val_interval=2)
 param_scheduler = [dict(type='PolyLR', power=0.9, end=4, by_epoch=False)]
 default_hooks = dict(
@@ -67,7 +83,7 @@ default_hooks = dict(
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
 # Without device_ids, DDP also wraps CPU models (torchrun on a laptop).
 model_wrapper_cfg = dict(
-    type='MMDistributedDataParallel',
+    type='DDPIfTrainable',
     device_ids=None,
     broadcast_buffers=False,
     find_unused_parameters=False)

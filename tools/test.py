@@ -1,7 +1,8 @@
 """Test (and evaluate) a segmentor, as mmseg's tools/test.py.
 
     python tools/test.py CONFIG [CHECKPOINT] [--work-dir DIR] [--out DIR]
-        [--show-dir DIR] [--tta] [--trust-checkpoint] [--cfg-options k=v ...]
+        [--show-dir DIR [--show-interval N]] [--tta] [--trust-checkpoint]
+        [--cfg-options k=v ...]
         [--launcher pytorch]
 
 CHECKPOINT may be omitted for training-free configs (MaskCLIP baseline):
@@ -14,6 +15,8 @@ import argparse
 
 from _common import add_common_args, load_config
 from mmengine.runner import Runner
+from mmseg.evaluation import IoUMetric
+from mmseg.registry import METRICS
 
 from reclip_mmseg.safe_checkpoint import UnsafeCheckpointError, trust_if_asked
 
@@ -33,6 +36,12 @@ def parse_args():
     parser.add_argument(
         '--show-dir', help='directory where painted images are saved')
     parser.add_argument(
+        '--show-interval',
+        type=int,
+        default=1,
+        help='with --show/--show-dir: draw the images of every Nth test '
+        'batch (default 1: every image)')
+    parser.add_argument(
         '--wait-time', type=float, default=2, help='the interval of show (s)')
     parser.add_argument(
         '--tta', action='store_true', help='test time augmentation')
@@ -43,6 +52,24 @@ def parse_args():
         'a file you trust; same as the config key trust_checkpoint_code=True')
     add_common_args(parser)
     return parser.parse_args()
+
+
+def set_output_dir(cfg, out):
+    """--out: prediction PNGs from every metric that writes them (IoUMetric
+    and subclasses); test_evaluator may be one metric or a list."""
+    metrics = cfg.test_evaluator
+    metrics = metrics if isinstance(metrics, list) else [metrics]
+    takers = [
+        m for m in metrics if issubclass(METRICS.get(m['type']), IoUMetric)
+    ]
+    if not takers:
+        raise ValueError(
+            f'--out: no metric in test_evaluator of {cfg.filename} writes '
+            f'predictions (needs an IoUMetric, got '
+            f'{[m["type"] for m in metrics]})')
+    for metric in takers:
+        metric['output_dir'] = out
+        metric['keep_results'] = True
 
 
 def main():
@@ -60,6 +87,8 @@ def main():
             hook['wait_time'] = args.wait_time
         if args.show_dir:
             cfg.visualizer['save_dir'] = args.show_dir
+        # every image of every Nth batch (default: all images)
+        hook['interval'] = args.show_interval
     if args.tta:
         if 'tta_pipeline' not in cfg:
             raise ValueError(f'--tta: {args.config} defines no tta_pipeline')
@@ -67,8 +96,7 @@ def main():
         cfg.tta_model.module = cfg.model
         cfg.model = cfg.tta_model
     if args.out is not None:
-        cfg.test_evaluator['output_dir'] = args.out
-        cfg.test_evaluator['keep_results'] = True
+        set_output_dir(cfg, args.out)
     runner = Runner.from_cfg(cfg)
     if args.checkpoint is None and any(
             p.requires_grad for p in runner.model.parameters()):

@@ -6,6 +6,8 @@ env_cfg = dict(
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     dist_cfg=dict(backend='nccl'),
 )
+# TensorBoard (pip install .[tensorboard]) with one option:
+#   --cfg-options visualizer.vis_backends.0.type=TensorboardVisBackend
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(
     type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer')
@@ -31,3 +33,8 @@ custom_hooks = [
     dict(type='WorkDirLockHook')
 ]
 tta_model = dict(type='SegTTAModel')
+# MMDistributedDataParallel, or no wrapper for a model without trainable
+# parameters (DDP refuses those): training-free configs run dist_test.sh.
+model_wrapper_cfg = dict(
+    type='DDPIfTrainable', broadcast_buffers=False,
+    find_unused_parameters=False)

@@ -21,4 +21,6 @@ default_hooks = dict(
     checkpoint=dict(
         type='CheckpointHook', by_epoch=False, interval=2000, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'))
+    # draws only with --show/--show-dir; interval 1: every test image
+    # (mmseg's default 50 counts batches and skips whole test sets)
+    visualization=dict(type='SegVisualizationHook', interval=1))
