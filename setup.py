@@ -97,7 +97,10 @@ setup(
         'editable_wheel': EditableWheelWithStartupHook
     },
     # the toy world's tiny CLIP (7 MB) ships with the package
-    package_data={'reclip_mmseg.toy': ['toy_clip.pt', 'toy_clip_strong.pt']},
+    package_data={
+        'reclip_mmseg.toy': ['toy_clip.pt', 'toy_clip_strong.pt'],
+        'reclip_mmseg.demo': ['toy_scene.png']
+    },
     python_requires='>=3.8',
     # Ranges, not pins: an existing mmseg environment keeps its torch and its
     # full (compiled) mmcv. mmcv or mmcv-lite both satisfy mmseg's assert;
