@@ -1,5 +1,8 @@
 """Checkpoints hold the trained part only; CLIP comes from ``pretrained``."""
+import logging
+
 from mmengine.hooks import Hook
+from mmengine.logging import print_log
 from mmseg.registry import HOOKS
 
 from ..models.utils import frozen_clip_prefixes, slim_state_dict
@@ -38,3 +41,20 @@ class SlimCheckpointHook(Hook):
         checkpoint['state_dict'] = slim_state_dict(checkpoint['state_dict'],
                                                    runner.model)
         checkpoint.setdefault('meta', {})['omitted_frozen_clip'] = omitted
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Warn when CLIP now comes from other weights than in training."""
+        saved = (checkpoint.get('meta') or {}).get('omitted_frozen_clip')
+        if not saved:
+            return
+        now = frozen_clip_prefixes(runner.model, with_random=True)
+        differ = {k: (v, now.get(k)) for k, v in saved.items()
+                  if now.get(k) != v}
+        if differ:
+            print_log(
+                'The checkpoint leaves CLIP out and was trained with other '
+                'CLIP weights than this model loads: ' + '; '.join(
+                    f'{k}: trained with {a!r}, now {b!r}'
+                    for k, (a, b) in differ.items()) +
+                '. Results may differ; set `pretrained` as in training.',
+                'current', logging.WARNING)

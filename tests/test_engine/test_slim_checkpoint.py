@@ -164,3 +164,25 @@ def test_train_resume_test_and_inferencer_with_slim_checkpoints(
                       weights_only=True)
     assert 'backbone.visual.conv1.weight' in ckpt['state_dict']
     assert 'omitted_frozen_clip' not in ckpt['meta']
+
+
+def test_loading_warns_when_clip_weights_differ(clip_file, monkeypatch):
+    import reclip_mmseg.engine.slim_checkpoint_hook as module
+    from reclip_mmseg.engine import SlimCheckpointHook
+    logged = []
+    monkeypatch.setattr(module, 'print_log',
+                        lambda msg, *a, **k: logged.append(msg))
+
+    class Runner:
+        model = _model(clip_file, 0)
+
+    hook = SlimCheckpointHook()
+    checkpoint = dict(state_dict=Runner.model.state_dict(), meta={})
+    hook.before_save_checkpoint(Runner, checkpoint)
+    hook.after_load_checkpoint(Runner, checkpoint)
+    assert logged == []
+    checkpoint['meta']['omitted_frozen_clip']['backbone.visual.'] = 'openai'
+    hook.after_load_checkpoint(Runner, checkpoint)
+    assert len(logged) == 1
+    assert f"backbone.visual.: trained with 'openai', now {clip_file!r}" in \
+        logged[0]
