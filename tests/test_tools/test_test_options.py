@@ -5,6 +5,7 @@ import glob
 import importlib.util
 import os
 import os.path as osp
+import re
 import subprocess
 import sys
 
@@ -156,3 +157,25 @@ def test_out_sets_every_iou_metric_and_refuses_none():
     with pytest.raises(ValueError, match=r"writes predictions \(needs an "
                        r"IoUMetric, got \['BiasScoreMetric'\]\)"):
         tool.set_output_dir(cfg, '/tmp/preds')
+
+
+def test_stock_test_py_training_free_with_an_empty_checkpoint(
+        toy_root, tmp_path):
+    # README: mmseg's stock test.py needs a CHECKPOINT argument; for a
+    # training-free config the (slim) checkpoint holds nothing
+    empty = str(tmp_path / 'training_free.pth')
+    torch.save({'state_dict': {}}, empty)
+    opts = [
+        '--cfg-options', f'test_dataloader.dataset.data_root={toy_root}'
+    ]
+    config = osp.join(CONFIGS, 'maskclip_toy.py')
+    stock = run([STOCK_TEST, config, empty, '--work-dir',
+                 str(tmp_path / 'a')] + opts)
+    ours = run(['tools/test.py', config, '--work-dir',
+                str(tmp_path / 'b')] + opts)
+
+    def miou(out):
+        return re.search(r'Iter\(test\) \[1/1\].*?mIoU: (\d+\.\d+)',
+                         out).group(1)
+
+    assert miou(stock) == miou(ours)
