@@ -9,7 +9,7 @@ from setuptools.command.editable_wheel import editable_wheel
 # Copied into reclip_mmseg/.mim in the wheel, as mmseg ships its configs and
 # tools (mmseg/.mim): Config.fromfile('reclip_mmseg::reclip_voc.py'),
 # `_base_ = ['reclip_mmseg::_base_/default_runtime.py']` and mim find them.
-MIM_FILES = ['configs', 'tools', 'model-index.yml', 'metafile.yaml']
+MIM_FILES = ['configs', 'tools', 'model-index.yml']
 # One line that Python runs at start-up: mmseg imports on mmcv-lite without
 # `import reclip_mmseg` first (see reclip_mmseg_startup.py).
 STARTUP_PTH = 'reclip_mmseg_startup.pth'

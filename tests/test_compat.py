@@ -247,3 +247,19 @@ def test_postprocess_skips_only_the_identity_resize():
         align_corners=False)[0]
     torch.testing.assert_close(out[1].seg_logits.data, expected)
     assert torch.equal(out[1].pred_sem_seg.data[0], expected.argmax(0))
+
+
+def test_reclip_mmseg_scope_config_names_in_a_checkout():
+    import os.path as osp
+
+    from mmengine.config import Config
+    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    cfg = Config.fromfile('reclip_mmseg::reclip_voc.py')
+    assert cfg.filename == osp.join(root, 'configs', 'reclip_voc.py')
+    assert cfg.model.type == 'ReCLIPPlusPlus'
+    with pytest.raises(FileNotFoundError,
+                       match=r'reclip_mmseg::nope\.py: no such config'):
+        Config.fromfile('reclip_mmseg::nope.py')
+    # other names still go to mmengine unchanged
+    with pytest.raises(FileNotFoundError):
+        Config.fromfile('mmseg::_base_/default_runtime.py')

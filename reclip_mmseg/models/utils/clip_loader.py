@@ -121,10 +121,24 @@ def _fetch_tag(model_name: str, tag: str, tag_cfg: dict,
     return open_clip.download_pretrained(tag_cfg, cache_dir=cache_dir)
 
 
+def _shipped_file(path: str) -> str:
+    """``path``, or the installed package's file for a missing path ending
+    in ``reclip_mmseg/toy/<file>``: the toy configs name the shipped tiny
+    CLIP relative to the checkout (``{{ fileDirname }}/../reclip_mmseg/``),
+    which does not exist next to an installed (``.mim``) or copied config."""
+    parts = osp.normpath(path).split(osp.sep)
+    if osp.exists(path) or parts[-3:-1] != ['reclip_mmseg', 'toy']:
+        return path
+    shipped = osp.join(
+        osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'toy',
+        parts[-1])
+    return shipped if osp.isfile(shipped) else path
+
+
 def _resolve_pretrained(model_name: Optional[str], pretrained: str,
                         cache_dir: Optional[str]):
     """Return (local file, quick_gelu required or None)."""
-    path = osp.expanduser(pretrained)
+    path = _shipped_file(osp.expanduser(pretrained))
     if osp.isfile(path):
         return path, (True if is_torchscript_archive(path) else None)
     tag_cfg = open_clip.get_pretrained_cfg(model_name, pretrained) \
