@@ -30,7 +30,9 @@ custom_hooks = [
     dict(type='RNGStateHook'),
     dict(type='CheckpointCheckHook'),
     dict(type='LabelCheckHook'),
-    dict(type='WorkDirLockHook')
+    dict(type='WorkDirLockHook'),
+    # logs the first hypothesis pass (images done, ETA) every 10 s
+    dict(type='HypothesisProgressHook')
 ]
 tta_model = dict(type='SegTTAModel')
 # MMDistributedDataParallel, or no wrapper for a model without trainable
