@@ -22,21 +22,21 @@ def _listing(keys: List[str], limit: int = 8) -> str:
 def checkpoint_mismatch(model, state_dict: dict) -> dict:
     """Missing, unexpected and mis-shaped keys of ``state_dict`` for
     ``model`` (``module.`` prefixes removed, as mmengine does)."""
-    state_dict = {re.sub(r'^module\.', '', k): v for k, v in
-                  state_dict.items()}
+    state_dict = {
+        re.sub(r'^module\.', '', k): v
+        for k, v in state_dict.items()
+    }
     own = model.state_dict()
     # frozen CLIP towers that `pretrained` rebuilds may be left out
     omittable = tuple(frozen_clip_prefixes(model))
     return dict(
-        missing=sorted(k for k in own
-                       if k not in state_dict and not (
-                           omittable and k.startswith(omittable))),
+        missing=sorted(k for k in own if k not in state_dict
+                       and not (omittable and k.startswith(omittable))),
         unexpected=sorted(set(state_dict) - set(own)),
-        shape=sorted(
-            f'{k} (checkpoint {tuple(v.shape)}, model '
-            f'{tuple(own[k].shape)})' for k, v in state_dict.items()
-            if k in own and hasattr(v, 'shape')
-            and tuple(v.shape) != tuple(own[k].shape)))
+        shape=sorted(f'{k} (checkpoint {tuple(v.shape)}, model '
+                     f'{tuple(own[k].shape)})' for k, v in state_dict.items()
+                     if k in own and hasattr(v, 'shape')
+                     and tuple(v.shape) != tuple(own[k].shape)))
 
 
 @HOOKS.register_module()

@@ -8,8 +8,8 @@ from mmseg.registry import HOOKS
 
 def _samples(data_batch) -> list:
     """Data samples of a batch (TTA batches hold lists of them)."""
-    samples = data_batch.get('data_samples') if isinstance(
-        data_batch, dict) else None
+    samples = data_batch.get('data_samples') if isinstance(data_batch,
+                                                           dict) else None
     out = []
     for s in samples or []:
         out.extend(s if isinstance(s, (list, tuple)) else [s])

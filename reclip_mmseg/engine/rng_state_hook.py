@@ -18,7 +18,10 @@ def get_rng_state() -> dict:
     name, keys, pos, has_gauss, cached = np.random.get_state()
     state = dict(
         python=[version, list(internal), gauss],
-        numpy=[name, keys.tolist(), int(pos), int(has_gauss),
+        numpy=[name,
+               keys.tolist(),
+               int(pos),
+               int(has_gauss),
                float(cached)],
         torch=torch.get_rng_state())
     if torch.cuda.is_available() and torch.cuda.is_initialized():

@@ -53,8 +53,8 @@ def acquire_work_dir_lock(work_dir: str) -> str:
                 pid, host = int(other['pid']), str(other['host'])
             except (OSError, ValueError, KeyError, TypeError):
                 other, pid, host = {}, None, None  # unreadable: stale
-            if pid is not None and pid != me['pid'] and (
-                    host != me['host'] or _alive(pid)):
+            if pid is not None and pid != me['pid'] and (host != me['host']
+                                                         or _alive(pid)):
                 where = '' if host == me['host'] else f' on host {host}'
                 raise WorkDirInUseError(
                     f'work dir {work_dir} is in use by another training run '

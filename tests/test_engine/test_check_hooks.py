@@ -45,8 +45,7 @@ def _checkpoint(runner, path, edit=None):
     if edit:
         edit(state)
     torch.save(
-        dict(state_dict=state, meta=dict(experiment_name='other_run_1')),
-        path)
+        dict(state_dict=state, meta=dict(experiment_name='other_run_1')), path)
     return str(path)
 
 
@@ -83,8 +82,7 @@ def _drop_towers(state):
             del state[k]
 
 
-def test_checkpoint_without_clip_towers(data_root, tmp_path,
-                                        tiny_clip_file):
+def test_checkpoint_without_clip_towers(data_root, tmp_path, tiny_clip_file):
     # random towers (pretrained=None) cannot be rebuilt: they must be there
     runner = Runner.from_cfg(_cfg(data_root, tmp_path / 'a'))
     slim = _checkpoint(runner, tmp_path / 'slim.pth', _drop_towers)
@@ -100,8 +98,8 @@ def test_checkpoint_without_clip_towers(data_root, tmp_path,
     }
     runner = Runner.from_cfg(_cfg(data_root, tmp_path / 'c', **opts))
     slim = _checkpoint(runner, tmp_path / 'slim2.pth', _drop_towers)
-    Runner.from_cfg(
-        _cfg(data_root, tmp_path / 'd', load_from=slim, **opts)).test()
+    Runner.from_cfg(_cfg(data_root, tmp_path / 'd', load_from=slim,
+                         **opts)).test()
 
 
 def test_reclip_checkpoint_in_maskclip_model_fails(data_root, tmp_path):
@@ -141,8 +139,8 @@ def _write_lock(work_dir, pid):
 
 def test_work_dir_of_live_run_refused(data_root, tmp_path):
     work = str(tmp_path / 'w')
-    other = subprocess.Popen([sys.executable, '-c',
-                              'import time; time.sleep(120)'])
+    other = subprocess.Popen(
+        [sys.executable, '-c', 'import time; time.sleep(120)'])
     try:
         _write_lock(work, other.pid)
         cfg = _cfg(data_root, work, **{'train_cfg.max_iters': 1})

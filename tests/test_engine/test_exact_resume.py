@@ -18,7 +18,8 @@ def _cfg(data_root, work_dir, name, **updates):
     cfg.work_dir = str(work_dir)
     cfg.experiment_name = name
     cfg.randomness = dict(seed=0, deterministic=True)
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=8,
+    cfg.train_cfg = dict(type='IterBasedTrainLoop',
+                         max_iters=8,
                          val_interval=2)
     cfg.param_scheduler = [
         dict(type='PolyLR', power=0.9, end=8, by_epoch=False)
@@ -37,7 +38,10 @@ def _train(cfg, stop_after=None):
 
         class Stop(Hook):
 
-            def after_train_iter(self, runner, batch_idx, data_batch=None,
+            def after_train_iter(self,
+                                 runner,
+                                 batch_idx,
+                                 data_batch=None,
                                  outputs=None):
                 if runner.iter + 1 >= stop_after:
                     runner.train_loop.stop_training = True
@@ -77,8 +81,7 @@ def test_resume_is_exact(tmp_path):
     _train(_cfg(root, tmp_path / 'b', 'first_half'), stop_after=4)
     assert osp.isfile(tmp_path / 'b' / 'iter_4.pth')
     assert not osp.isfile(tmp_path / 'b' / 'iter_8.pth')
-    resumed = _train(
-        _cfg(root, tmp_path / 'b', 'second_half', resume=True))
+    resumed = _train(_cfg(root, tmp_path / 'b', 'second_half', resume=True))
     assert resumed.iter == 8
 
     p1, b1, o1 = _state(straight)
@@ -94,6 +97,6 @@ def test_resume_is_exact(tmp_path):
     assert {'python', 'numpy', 'torch'} <= set(ckpt['rng_state'])
     # a run that never validated trains exactly the same
     no_val = _train(
-        _cfg(root, tmp_path / 'c', 'no_val',
-             **{'train_cfg.val_interval': 100}))
+        _cfg(root, tmp_path / 'c', 'no_val', **{'train_cfg.val_interval':
+                                                100}))
     _assert_close(p1, _state(no_val)[0], 'parameter (no validation)')

@@ -158,13 +158,33 @@ def _resolve_pretrained(model_name: Optional[str], pretrained: str,
         f'file nor an open_clip pretrained tag.{hint}')
 
 
-def _load_error(file: str, clip_model, err: Exception) -> RuntimeError:
+def _shape_mismatches(file: str, model: nn.Module) -> list:
+    """``key (file shape, model shape)`` for tensors of a state-dict file
+    whose shape differs from ``model``'s; [] if unreadable."""
+    try:
+        state = torch.load(file, map_location='cpu', weights_only=True)
+    except Exception:  # noqa: BLE001  (diagnosis only)
+        return []
+    state = state.get('state_dict', state) if isinstance(state, dict) else {}
+    own = model.state_dict()
+    return [
+        f'{k} (file {tuple(v.shape)}, model {tuple(own[k].shape)})'
+        for k, v in state.items() if isinstance(k, str) and k in own
+        and hasattr(v, 'shape') and tuple(v.shape) != tuple(own[k].shape)
+    ]
+
+
+def _load_error(file: str, clip_model, model: nn.Module,
+                err: Exception) -> RuntimeError:
     """A load failure that names the file, the model and what to fix."""
     text = str(err).strip()
-    if 'size mismatch' in text or 'Missing key' in text or isinstance(
-            err, AssertionError):
-        why = ('its weights do not fit clip_model='
-               f'{clip_model!r} (another architecture?)')
+    shapes = [] if is_torchscript_archive(file) else _shape_mismatches(
+        file, model)
+    if shapes or 'size mismatch' in text or 'Missing key' in text:
+        why = (f'its weights do not fit clip_model={clip_model!r} (another '
+               'architecture?)' +
+               (f': {len(shapes)} tensors differ, e.g. {shapes[:3]}'
+                if shapes else ''))
     elif 'zip archive' in text or isinstance(err, EOFError):
         why = 'it is not a complete checkpoint (truncated or corrupted?)'
     else:
@@ -221,7 +241,7 @@ def build_clip(clip_model: Union[str, dict] = 'ViT-B-16',
         except Exception as err:  # noqa: BLE001  (name the file; see above)
             if file in str(err):
                 raise
-            raise _load_error(file, clip_model, err) from err
+            raise _load_error(file, clip_model, model, err) from err
         print_log(f'Loaded CLIP weights from {file}', 'current',
                   logging.INFO)
         quick_name = f'{model_name}-quickgelu'
