@@ -9,7 +9,7 @@ that ships with the package, in seconds on a CPU. With real CLIP weights:
 ``--config configs/maskclip_voc.py`` (training-free MaskCLIP head; any class
 names) or a trained ReCLIP++ config + ``--checkpoint`` (its decoder knows
 its own K classes: ``--classes`` must list as many, in the same order).
-``--classes`` takes commas or a file with one class per line (commas on a
+``--classes`` takes commas or a file with one class per line (``;`` on a
 line: synonyms). Writes ``DIR/<image>_overlay.png`` with a legend and prints
 each class's share of the pixels.
 """
@@ -35,7 +35,7 @@ def parse_args(argv=None):
     parser.add_argument('images', nargs='*', default=[TOY_IMAGE])
     parser.add_argument(
         '--classes',
-        help='"cat,dog,grass" or a file, one class per line (commas: '
+        help='"cat,dog,grass" or a file, one class per line (";": '
         'synonyms); default: the config\'s classes')
     parser.add_argument('--config', default=TOY_CONFIG)
     parser.add_argument('--checkpoint', help='trained ReCLIP++ checkpoint')

@@ -16,16 +16,14 @@ ClassName = Union[str, List[str]]
 def parse_classes(spec: str) -> List[ClassName]:
     """Class names from ``'cat,dog,grass'`` or from a file.
 
-    A file has one class per line; commas on a line separate synonyms
-    (``tv monitor, television``), whose text features are averaged. Blank
-    lines and lines starting with ``#`` are skipped.
+    A file is the project's class-names file
+    (:func:`reclip_mmseg.models.utils.class_names.read_class_names`): one
+    class per line, synonyms separated by ``;`` (``tv monitor; television``),
+    whose text features are averaged; blank and ``#`` lines skipped.
     """
     if osp.isfile(spec):
-        with open(spec) as f:
-            lines = [l.strip() for l in f]
-        groups = [[n.strip() for n in l.split(',') if n.strip()]
-                  for l in lines if l and not l.startswith('#')]
-        names = [g[0] if len(g) == 1 else g for g in groups if g]
+        from ..models.utils.class_names import read_class_names
+        names = read_class_names(spec)
     else:
         names = [n.strip() for n in spec.split(',') if n.strip()]
     if not names:

@@ -16,7 +16,7 @@ sys.path.insert(0, osp.join(ROOT, 'tools'))
 def test_parse_classes_commas_and_file(tmp_path):
     assert parse_classes(' cat, dog ,grass,') == ['cat', 'dog', 'grass']
     f = tmp_path / 'classes.txt'
-    f.write_text('# my classes\ncat\n\ntv monitor, television, screen\n')
+    f.write_text('# my classes\ncat\n\ntv monitor; television; screen\n')
     assert parse_classes(str(f)) == [
         'cat', ['tv monitor', 'television', 'screen']
     ]
@@ -51,7 +51,7 @@ def test_demo_runs_out_of_the_box_and_with_own_classes(tmp_path, capsys):
     assert abs(sum(float(l.split()[-1][:-1]) for l in lines) - 100) < 0.5
     # own class names (and a file with synonyms) on two images
     classes = tmp_path / 'c.txt'
-    classes.write_text('pink heart, heart\nyellow star\nsomething else\n')
+    classes.write_text('pink heart; heart\nyellow star\nsomething else\n')
     second = str(tmp_path / 'copy.png')
     cv2.imwrite(second, cv2.imread(TOY_IMAGE))
     written = demo.main(
