@@ -33,3 +33,20 @@ def test_ignore_index_inside_the_class_range():
             assert with_zero[key] == value, key
     # and it matters: counting the background changes the scores
     assert counted['ClassPref'] != with_zero['ClassPref']
+
+
+def test_space_score_is_the_mean_of_three_unequal_slopes():
+    """Four objects at distances in bins 0-3 with IoU 100, 50, 100, 0: the
+    slopes are -250, +250, -500 (per unit distance between bin centres
+    0.1 ... 0.7), so the score is their mean -166.67 (median: -250)."""
+    gt = np.full((100, 100), 255, np.int64)  # unlabelled background
+    boxes = [(48, 48), (48, 68), (48, 83), (85, 85)]  # (y, x) of 4x4 boxes
+    for y, x in boxes:
+        gt[y:y + 4, x:x + 4] = 1
+    pred = np.zeros_like(gt)
+    pred[gt == 1] = 1
+    pred[48:52, 68:70] = 2  # half of object 2 wrong -> IoU 50
+    pred[85:89, 85:89] = 2  # object 4 all wrong -> IoU 0
+    m = _evaluate([(pred, gt)], ignore_index=255)
+    assert [m[f'SpacePref_bin{b}'] for b in range(4)] == [100, 50, 100, 0]
+    assert m['SpacePref'] == round((-250 + 250 - 500) / 3, 2)
