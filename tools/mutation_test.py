@@ -9,8 +9,9 @@ temporary directory, the mutation is applied there (the working tree is
 never touched), and the mutation's tests run with that copy first on
 ``PYTHONPATH`` (``pytest -x``). A mutant is *killed* when the tests fail,
 *survives* when they pass, and is *stale* when its snippet is no longer in
-the source (update the table). Prints one line per mutant and the kill rate;
-exits 1 if any mutant survives. Not part of CI (minutes of CPU).
+the source (update the table); a mutant marked ``equivalent`` (with the
+reason) that survives is reported as EQUIV and not counted. Prints one line
+per mutant and the kill rate; exits 1 if any mutant survives. Not part of CI (minutes of CPU).
 """
 import argparse
 import os
@@ -75,7 +76,7 @@ def main():
     shutil.copytree(
         osp.join(ROOT, 'reclip_mmseg'), pkg,
         ignore=shutil.ignore_patterns('__pycache__'))
-    counts = dict(killed=0, survived=0, stale=0)
+    counts = dict(killed=0, survived=0, stale=0, equivalent=0)
     try:
         for m in todo:
             path = osp.join(pkg, m['file'])
@@ -92,6 +93,11 @@ def main():
             verdict = run_tests(tmp, args.tests or m['tests'], args.timeout)
             with open(path, 'w') as f:
                 f.write(source)
+            if verdict == 'SURVIVED' and m.get('equivalent'):
+                counts['equivalent'] += 1
+                print(f"EQUIV     {m['name']} ({m['equivalent']})",
+                      flush=True)
+                continue
             counts['survived' if verdict == 'SURVIVED' else 'killed'] += 1
             print(f"{verdict:<9} {m['name']} [{time.time() - start:.0f}s]"
                   if verdict == 'SURVIVED' else
@@ -103,7 +109,8 @@ def main():
     tested = counts['killed'] + counts['survived']
     print(f"\n{counts['killed']}/{tested} killed "
           f"({100 * counts['killed'] / max(tested, 1):.0f}%), "
-          f"{counts['survived']} survived, {counts['stale']} stale")
+          f"{counts['survived']} survived, {counts['stale']} stale, "
+          f"{counts['equivalent']} equivalent (survived as expected)")
     sys.exit(1 if counts['survived'] else 0)
 
 

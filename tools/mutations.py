@@ -19,9 +19,11 @@ PCIOU = 'evaluation/per_class_iou.py'
 I16 = ('issue16', )
 
 
-def m(name, file, old, new, tests, groups=()):
+def m(name, file, old, new, tests, groups=(), equivalent=None):
+    """One mutant; ``equivalent`` (a reason) marks a mutant that cannot
+    change behaviour, so its survival is expected and not counted."""
     return dict(name=name, file=file, old=old, new=new, tests=tests,
-                groups=groups)
+                groups=groups, equivalent=equivalent)
 
 
 MUTATIONS = [
@@ -96,7 +98,9 @@ MUTATIONS = [
       'return per_image.sum()', HEADS),
     # -- hypothesis -----------------------------------------------------
     m('windows_skip_last_stride', HYP, 'range(0, size - window + 1, stride)',
-      'range(0, size - window, stride)', SEG),
+      'range(0, size - window, stride)', SEG,
+      equivalent='the border-aligned last window re-adds the start the '
+      'shorter range drops'),
     m('windows_no_border_window', HYP, 'out.append(size - window)', 'pass',
       SEG),
     m('votes_strict', HYP, 'votes >= min_votes', 'votes > min_votes', SEG),
@@ -141,7 +145,9 @@ MUTATIONS = [
       'math.hypot(height, width) / 2', 'math.hypot(height, width)', EVAL),
     m('metric_last_bin_overflow', METRIC,
       'min(int(dist * self.num_bins), self.num_bins - 1)',
-      'min(int(dist * self.num_bins), self.num_bins)', EVAL),
+      'min(int(dist * self.num_bins), self.num_bins)', EVAL,
+      equivalent='a centroid lies at least half a pixel inside the image, '
+      'so dist < 1 and the clamp never binds'),
     m('metric_slope_median', METRIC, 'float(np.mean(slopes))',
       'float(np.median(slopes))', EVAL),
     m('metric_pred_outside_counted', METRIC,
