@@ -230,11 +230,15 @@ class QuickStart:
         from . import write_dataset
         from .plots import plot_examples, plot_learning_curves
         a, start = self.args, time.time()
+        fresh = not osp.isfile(osp.join(a.data_root, 'world.json'))
         write_dataset(
             a.data_root,
             num_train=a.num_train,
             num_val=a.num_val,
             seed=a.world_seed)
+        if fresh:  # after write_dataset's own progress bar
+            self.stream.write(f'\ndata: {a.num_train} train and {a.num_val} '
+                              f'val images written to {a.data_root}\n')
         for clip in a.clips:
             self._maskclip(clip)
             for seed in a.seeds:
