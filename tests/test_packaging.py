@@ -27,8 +27,9 @@ def sh(args, **kwargs):
 def wheel(tmp_path_factory):
     """Build from a copy of the files git knows (no build/ in the checkout)."""
     src = tmp_path_factory.mktemp('src')
-    files = sh(['git', 'ls-files', '--cached', '--others', '--exclude-standard'],
-               cwd=ROOT).split('\n')
+    files = sh(
+        ['git', 'ls-files', '--cached', '--others', '--exclude-standard'],
+        cwd=ROOT).split('\n')
     for name in filter(None, files):
         if not osp.isfile(osp.join(ROOT, name)):
             continue  # deleted in the work tree
@@ -84,7 +85,8 @@ def run_in(installed, code, cwd):
 
 def test_installed_package_not_the_checkout(installed, tmp_path):
     _, site = installed
-    out = run_in(installed, 'import reclip_mmseg; print(reclip_mmseg.__file__)',
+    out = run_in(installed,
+                 'import reclip_mmseg; print(reclip_mmseg.__file__)',
                  str(tmp_path))
     assert out.strip() == osp.join(site, 'reclip_mmseg', '__init__.py')
 
@@ -119,8 +121,8 @@ def test_package_config_names_and_toy_clip(installed, tmp_path):
         "print('R:' + Config.fromfile('mine.py').model_wrapper_cfg.type)\n"
         "for name in ('reclip_mmseg::maskclip_toy.py', 'copied.py'):\n"
         '    model = MODELS.build(Config.fromfile(name).model)\n'
-        "    print('R:' + _resolve_pretrained(None, model.backbone.pretrained, "
-        'None)[0])\n', str(tmp_path))
+        "    print('R:' + _resolve_pretrained("
+        'None, model.backbone.pretrained, None)[0])\n', str(tmp_path))
     lines = [x[2:] for x in out.split('\n') if x.startswith('R:')]
     assert lines[0] == osp.join(mim, 'reclip_voc.py')
     assert lines[1] == 'DDPIfTrainable'
