@@ -44,7 +44,7 @@ param_scheduler = [
         by_epoch=False)
 ]
 default_hooks = dict(
-    logger=dict(interval=100),
+    logger=dict(interval=10),
     checkpoint=dict(interval=iters, max_keep_ckpts=1),
     visualization=dict(type='SegVisualizationHook'))
 env_cfg = dict(dist_cfg=dict(backend='gloo'))

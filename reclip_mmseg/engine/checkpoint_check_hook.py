@@ -3,7 +3,7 @@ import re
 from typing import List
 
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
+from mmengine.model import BaseTTAModel, is_model_wrapper
 from mmseg.registry import HOOKS
 
 from ..models.utils.frozen_clip import frozen_clip_prefixes
@@ -61,8 +61,9 @@ class CheckpointCheckHook(Hook):
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         if not runner.cfg.get('checkpoint_strict', True):
             return
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = runner.model  # unwrap DDP and TTA, as Runner.load_checkpoint
+        while is_model_wrapper(model) or isinstance(model, BaseTTAModel):
+            model = model.module
         state_dict = checkpoint.get('state_dict', checkpoint)
         found = checkpoint_mismatch(model, state_dict)
         if not any(found.values()):

@@ -318,7 +318,7 @@ def test_toy_world_config_reads_no_train_labels():
             t['type'] for t in loader.dataset.pipeline
         ]
     assert [e['type'] for e in cfg.val_evaluator
-            ] == ['IoUMetric', 'BiasScoreMetric']
+            ] == ['PerClassIoUMetric', 'BiasScoreMetric']
 
 
 def test_found_all_dataset_configs():

@@ -117,11 +117,7 @@ def test_stock_test_py_reclip_under_seg_tta_model(tmp_path):
         f'{loader}.dataset.data_root={data}'
         for loader in ('train_dataloader', 'val_dataloader',
                        'test_dataloader')
-    ] + [
-        # CheckpointCheckHook compares the checkpoint with SegTTAModel's
-        # `module.`-prefixed keys (issue 11 hook; reported)
-        'checkpoint_strict=False'
-    ])
+    ])  # strict checkpoint check through the SegTTAModel wrapper
     assert pngs(tmp_path / 'out') == ['val_0.png', 'val_1.png']
     assert pngs(tmp_path / 'show') == [
         'test_val_0.jpg_0.png', 'test_val_1.jpg_0.png'
