@@ -97,6 +97,12 @@ def main():
         cfg.model = cfg.tta_model
     if args.out is not None:
         set_output_dir(cfg, args.out)
+    # Testing builds nothing of training: otherwise the visualization hook
+    # (`runner.iter`) builds the train dataloader, which fails on a machine
+    # that has only the test split (mmseg's stock test.py has this bug).
+    for key in ('train_dataloader', 'train_cfg', 'optim_wrapper',
+                'param_scheduler'):
+        cfg[key] = None
     runner = Runner.from_cfg(cfg)
     if args.checkpoint is None and any(
             p.requires_grad for p in runner.model.parameters()):
