@@ -171,17 +171,14 @@ def test_prompt_denoising():
     assert pred.shape == (1, 4, 96, 80)
 
 
-def test_planted_bias_training_beats_query_baseline():
-    """A stand-in frozen backbone whose features favour class 0 near the
-    image border: training the head with the contrastive loss (labels only
-    through the per-image class lists) must beat Query-only argmax."""
-    torch.manual_seed(0)
-    k, d, size, band = 4, 32, 24, 3
-    head = _head(pos_channels=4)
-    basis = torch.linalg.qr(torch.randn(d, k + 1))[0].T
-    # CLIP-like text features: strongly correlated classes
-    query = F.normalize(basis[k][None] + 0.5 * basis[:k], dim=1)
-    head._query_cache = {torch.device('cpu'): query}
+def _planted_world(query, size, band):
+    """A stand-in frozen backbone for the planted-bias tests: each image is
+    split between two classes; its features are the classes' Query
+    features plus noise, leaning to class 0 in a border band of ``band``
+    pixels (a space-preference bias). Returns the positional input
+    ``(1, 4, size, size)``, the border mask and ``world(n, gen) -> (feats,
+    labels, hypotheses)``."""
+    k, d = query.shape
     ys, xs = torch.meshgrid(torch.arange(size), torch.arange(size),
                             indexing='ij')
     border = ((ys < band) | (ys >= size - band) | (xs < band) |
@@ -203,6 +200,22 @@ def test_planted_bias_training_beats_query_baseline():
                  0.02 * torch.randn(n, d, size, size, generator=gen) +
                  0.5 * border * query[0][None, :, None, None])
         return F.normalize(feats, dim=1), labels, hyps
+
+    return pos, border, world
+
+
+def test_planted_bias_training_beats_query_baseline():
+    """A stand-in frozen backbone whose features favour class 0 near the
+    image border: training the head with the contrastive loss (labels only
+    through the per-image class lists) must beat Query-only argmax."""
+    torch.manual_seed(0)
+    k, d, size, band = 4, 32, 24, 3
+    head = _head(pos_channels=4)
+    basis = torch.linalg.qr(torch.randn(d, k + 1))[0].T
+    # CLIP-like text features: strongly correlated classes
+    query = F.normalize(basis[k][None] + 0.5 * basis[:k], dim=1)
+    head._query_cache = {torch.device('cpu'): query}
+    pos, border, world = _planted_world(query, size, band)
 
     def miou(pred, labels):
         ious = [((pred == i) & (labels == i)).sum() /
@@ -345,27 +358,7 @@ def test_planted_bias_only_rectification_fixes():
             head.conv_seg.weight[i, d + i, 2, 2] = 1.0
     head.conv_seg.requires_grad_(False)
     head.norm = torch.nn.Identity()
-    ys, xs = torch.meshgrid(torch.arange(size), torch.arange(size),
-                            indexing='ij')
-    border = ((ys < band) | (ys >= size - band) | (xs < band) |
-              (xs >= size - band)).float()
-    c = (size - 1) / 2
-    pos = torch.stack([(ys - c) / c, (xs - c) / c, ((ys - c) / c)**2,
-                       ((xs - c) / c)**2]).float()[None]
-
-    def world(n, gen):
-        labels = torch.empty(n, size, size, dtype=torch.long)
-        hyps = []
-        for i in range(n):
-            a, b = torch.randperm(k, generator=gen)[:2]
-            cut = int(torch.randint(4, size - 4, (1, ), generator=gen))
-            split = xs if torch.rand(1, generator=gen) < .5 else ys
-            labels[i] = torch.where(split < cut, a, b)
-            hyps.append(sorted({int(a), int(b)}))
-        feats = (0.3 * query[labels].permute(0, 3, 1, 2) +
-                 0.02 * torch.randn(n, d, size, size, generator=gen) +
-                 0.5 * border * query[0][None, :, None, None])
-        return F.normalize(feats, dim=1), labels, hyps
+    pos, border, world = _planted_world(query, size, band)
 
     gen = torch.Generator().manual_seed(1)
     test_feats, test_labels, _ = world(32, gen)
