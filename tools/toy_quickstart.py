@@ -101,14 +101,6 @@ def toy_config(name, *, data_root, work_dir, run, clip='base', seed=None,
     return cfg
 
 
-# Kept for tools/toy/diagnose_decoder.py.
-def reclip_config(*, clip, seed, iters, data_root, work_dir, run,
-                  cfg_options=None, variant='released'):
-    return toy_config(variant, data_root=data_root, work_dir=work_dir,
-                      run=run, clip=clip, seed=seed, iters=iters,
-                      cfg_options=cfg_options)
-
-
 def parse_args(argv=None):
     from mmengine.config import DictAction
     parser = argparse.ArgumentParser(

@@ -47,6 +47,8 @@ def parse_args(argv=None):
     parser.add_argument('--every', type=int, default=250)
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--images', type=int, default=100)
+    parser.add_argument('--num-train', type=int, default=2000)
+    parser.add_argument('--num-val', type=int, default=1000)
     parser.add_argument('--data-root', default='data/toy_world')
     parser.add_argument('--out', default='work_dirs/toy_diagnosis')
     parser.add_argument('--cfg-options', nargs='+', default=[])
@@ -65,13 +67,15 @@ def main(argv=None):
     from mmengine.runner import Runner
 
     from reclip_mmseg.toy import CONFUSABLE_PAIRS, CLASSES, write_dataset
-    from toy_quickstart import reclip_config
+    from toy_quickstart import toy_config
 
     opts = argparse.ArgumentParser()
     opts.add_argument('--o', nargs='*', action=DictAction, default={})
     cfg_options = opts.parse_args(['--o', *args.cfg_options]).o
-    write_dataset(args.data_root)
-    cfg = reclip_config(
+    write_dataset(args.data_root, num_train=args.num_train,
+                  num_val=args.num_val)
+    cfg = toy_config(
+        'released',
         clip=args.clip,
         seed=args.seed,
         iters=args.iters,
