@@ -20,8 +20,10 @@ where the stack already works:
   shape (~8% of ADE-size CPU inference, see README "Speed"). Exact: the
   skipped resize is the identity.
 * :func:`resolve_package_configs` - mmengine 0.10.7 knows ``scope::path``
-  config names only for OpenMMLab packages: ``reclip_mmseg::`` finds the
-  configs shipped in the wheel (``reclip_mmseg/.mim/configs``).
+  config names only for OpenMMLab packages, in ``<package>/.mim/configs``:
+  ``reclip_mmseg::`` finds the configs of the wheel (``.mim``) or of the
+  checkout (editable install); the start-up hook applies it as soon as
+  ``mmengine.config`` is imported, so no ``import reclip_mmseg`` is needed.
 """
 import os.path as osp
 import sys
@@ -143,54 +145,20 @@ def skip_identity_resize() -> bool:
     return True
 
 
-def config_path(name: str) -> str:
-    """The path of a shipped config, e.g. ``config_path('reclip_voc.py')``.
-
-    Installed from a wheel, configs live in ``reclip_mmseg/.mim/configs`` (as
-    mmseg's in ``mmseg/.mim``); in a source checkout (editable install) in
-    ``configs/`` next to the package.
-    """
-    package = osp.dirname(osp.abspath(__file__))
-    for root in (osp.join(package, '.mim', 'configs'),
-                 osp.join(osp.dirname(package), 'configs')):
-        if osp.isfile(osp.join(root, name)):
-            return osp.join(root, name)
-    raise FileNotFoundError(
-        f"reclip_mmseg::{name}: no such config in {package}/.mim/configs "
-        '(installed) or configs/ (checkout)')
-
-
 def resolve_package_configs() -> bool:
-    """``Config.fromfile('reclip_mmseg::reclip_voc.py')`` and
-    ``_base_ = ['reclip_mmseg::_base_/default_runtime.py']`` find the
-    shipped configs.
+    """``reclip_mmseg::`` config names: see
+    :func:`reclip_mmseg_startup.resolve_package_configs` (the start-up hook
+    applies it when ``mmengine.config`` is imported; this covers interpreters
+    started with the hook switched off)."""
+    import reclip_mmseg_startup as startup
+    return startup.resolve_package_configs()
 
-    mmengine 0.10.7 resolves ``scope::path`` only in ``_base_`` and only for
-    the OpenMMLab packages it lists (``MODULE2PACKAGE``); ``reclip_mmseg`` is
-    added there, and ``Config.fromfile`` is wrapped to turn a name starting
-    with ``reclip_mmseg::`` into :func:`config_path`'s path. Other names go
-    to mmengine unchanged.
 
-    Returns:
-        bool: True if installed now, False if already installed.
-    """
-    from mmengine.config import Config
-    from mmengine.config import utils as config_utils
-
-    config_utils.MODULE2PACKAGE.setdefault('reclip_mmseg', 'reclip-mmseg')
-    fromfile = Config.fromfile
-    if getattr(fromfile, 'reclip_fix', False):
-        return False
-
-    def fromfile_with_scope(filename, *args, **kwargs):
-        if isinstance(filename, str) and filename.startswith('reclip_mmseg::'):
-            filename = config_path(filename[len('reclip_mmseg::'):])
-        return fromfile(filename, *args, **kwargs)
-
-    fromfile_with_scope.reclip_fix = True
-    fromfile_with_scope.__doc__ = fromfile.__doc__
-    Config.fromfile = staticmethod(fromfile_with_scope)
-    return True
+def config_path(name: str) -> str:
+    """The path of a shipped config: see
+    :func:`reclip_mmseg_startup.config_path`."""
+    import reclip_mmseg_startup as startup
+    return startup.config_path(name)
 
 
 def apply_stack_fixes() -> None:

@@ -86,3 +86,38 @@ def test_finder_answers_only_mmcv_ops_and_only_on_mmcv_lite(monkeypatch):
     spec = finder.find_spec('mmcv.ops')
     assert spec.name == 'mmcv.ops' and spec.origin.endswith(
         'reclip_mmseg_startup.py')
+
+
+def test_package_config_names_without_importing_the_plugin(tmp_path):
+    # editable install (this checkout): mmengine alone would look for
+    # <site-packages>/reclip_mmseg/.mim/configs and reject the scope
+    (tmp_path / 'mine.py').write_text(
+        "_base_ = ['reclip_mmseg::_base_/datasets/toy_world.py']\n"
+        'train_dataloader = dict(batch_size=3)\n')
+    code = ('import sys\n'
+            'from mmengine.config import Config\n'
+            "cfg = Config.fromfile('reclip_mmseg::_base_/datasets/voc20.py')\n"
+            'print(cfg.filename)\n'
+            "mine = Config.fromfile('mine.py', import_custom_modules=False)\n"
+            'print(mine.train_dataloader.batch_size, mine.dataset_type)\n'
+            "print('reclip_mmseg' in sys.modules)\n")
+    res = _run(code, cwd=str(tmp_path))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.split() == [
+        osp.join(ROOT, 'configs', '_base_', 'datasets', 'voc20.py'), '3',
+        'ToyWorldDataset', 'False'
+    ]
+    off = _run(code, {'RECLIP_MMSEG_NO_STARTUP_HOOK': '1'}, cwd=str(tmp_path))
+    assert off.returncode != 0  # what mmengine alone does
+    assert 'reclip_mmseg::_base_/datasets/voc20.py' in off.stderr
+
+
+def test_config_finder_answers_only_mmengine_config():
+    finder = reclip_mmseg_startup.MmengineConfigFinder()
+    assert finder.find_spec('mmengine.registry') is None
+    assert finder.find_spec('mmcv.ops') is None
+    import mmengine
+    spec = finder.find_spec('mmengine.config', mmengine.__path__)
+    assert isinstance(spec.loader, reclip_mmseg_startup._ThenResolveConfigs)
+    assert spec.origin.endswith(osp.join('mmengine', 'config',
+                                         '__init__.py'))

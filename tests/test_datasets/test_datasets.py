@@ -317,8 +317,8 @@ def test_toy_world_config_reads_no_train_labels():
         assert 'LoadAnnotations' in [
             t['type'] for t in loader.dataset.pipeline
         ]
-    assert [e['type'] for e in cfg.val_evaluator
-            ] == ['PerClassIoUMetric', 'BiasScoreMetric']
+    assert cfg.val_evaluator == dict(
+        type='PerClassIoUMetric', iou_metrics=['mIoU'], bias_scores=dict())
 
 
 def test_found_all_dataset_configs():

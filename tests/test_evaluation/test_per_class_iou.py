@@ -46,7 +46,41 @@ def test_per_class_iou_by_hand():
         round((50 + 200 / 3 + 200 / 3) / 3, 2))
 
 
+def test_bias_scores_equal_a_separate_bias_metric():
+    # two batches, the second of two images; the bias metric's arguments
+    # reach it; results stay per image (collected across ranks as pairs)
+    rng = np.random.default_rng(0)
+    batches = [[(rng.integers(0, 4, (9, 11)), rng.integers(0, 4, (9, 11)))],
+               [(rng.integers(0, 4, (9, 11)), rng.integers(0, 4, (9, 11))),
+                (rng.integers(0, 4, (9, 11)), rng.integers(0, 4, (9, 11)))]]
+    both = METRICS.build(
+        dict(type='PerClassIoUMetric', iou_metrics=['mIoU'],
+             bias_scores=dict(num_bins=3, min_object_pixels=2)))
+    iou = METRICS.build(dict(type='PerClassIoUMetric', iou_metrics=['mIoU']))
+    bias = METRICS.build(
+        dict(type='BiasScoreMetric', num_bins=3, min_object_pixels=2))
+    for m in (both, iou, bias):
+        m.dataset_meta = dict(classes=ABCD)
+        for pairs in batches:
+            m.process({}, [_sample(p, g) for p, g in pairs])
+    assert len(both.results) == 3
+    got = both.compute_metrics(both.results)
+    want = dict(iou.compute_metrics(iou.results))
+    want.update(bias.compute_metrics(bias.results))
+    assert 'SpacePref_bin2' in got and 'SpacePref_bin3' not in got
+    assert got.keys() == want.keys()
+    for k in want:
+        assert got[k] == want[k] or (math.isnan(got[k])
+                                     and math.isnan(want[k])), k
+
+
+def test_bias_scores_must_be_a_dict():
+    with pytest.raises(TypeError, match='bias_scores must be a dict'):
+        METRICS.build(dict(type='PerClassIoUMetric', bias_scores=True))
+
+
 def test_toy_config_uses_it():
     from mmengine.config import Config
     cfg = Config.fromfile('configs/_base_/datasets/toy_world.py')
-    assert cfg.val_evaluator[0]['type'] == 'PerClassIoUMetric'
+    assert cfg.val_evaluator['type'] == 'PerClassIoUMetric'
+    assert cfg.val_evaluator['bias_scores'] == {}

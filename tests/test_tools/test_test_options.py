@@ -1,5 +1,6 @@
 """--out, --show-dir (--show-interval) and --tta of tools/test.py and of
-mmseg's stock test.py, on the toy (list evaluator, batch 2) and tiny
+mmseg's stock test.py, on the toy (IoU + bias scores in one metric, batch 2)
+and tiny
 (ReCLIP++ under SegTTAModel) configs."""
 import glob
 import importlib.util
@@ -73,7 +74,7 @@ def test_our_test_py_out_show_dir_tta_on_toy(toy_root, tmp_path):
         f'test_dataloader.dataset.data_root={toy_root}',
         'test_dataloader.batch_size=2'
     ]
-    # the toy evaluator is a list (PerClassIoUMetric + BiasScoreMetric)
+    # the toy evaluator: PerClassIoUMetric with bias_scores
     run(common + ['--work-dir', str(tmp_path / 'w1'), '--out',
                   str(tmp_path / 'out_tta'), '--show-dir',
                   str(tmp_path / 'show_all'), '--tta'])
@@ -146,6 +147,10 @@ def test_out_sets_every_iou_metric_and_refuses_none():
     tool = _load_test_tool()
     cfg = Config.fromfile(osp.join(CONFIGS, 'maskclip_toy.py'))
     tool.set_output_dir(cfg, '/tmp/preds')
+    assert cfg.test_evaluator['output_dir'] == '/tmp/preds'
+    assert cfg.test_evaluator['keep_results']
+    cfg.test_evaluator = [dict(type='IoUMetric'), dict(type='BiasScoreMetric')]
+    tool.set_output_dir(cfg, '/tmp/preds')
     iou, bias = cfg.test_evaluator
     assert iou['output_dir'] == '/tmp/preds' and iou['keep_results']
     assert 'output_dir' not in bias
@@ -166,7 +171,10 @@ def test_stock_test_py_training_free_with_an_empty_checkpoint(
     ]
     config = osp.join(CONFIGS, 'maskclip_toy.py')
     stock = run([STOCK_TEST, config, empty, '--work-dir',
-                 str(tmp_path / 'a')] + opts)
+                 str(tmp_path / 'a'), '--out', str(tmp_path / 'out')] + opts)
+    # stock --out sets cfg.test_evaluator['output_dir']: one metric dict
+    assert pngs(tmp_path / 'out') == [f'{i:05d}.png' for i in range(4)]
+    assert re.search(r'ClassPref: -?\d+\.\d+', stock)
     ours = run(['tools/test.py', config, '--work-dir',
                 str(tmp_path / 'b')] + opts)
 

@@ -53,9 +53,8 @@ val_dataloader = dict(
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 # mIoU (with each class's IoU in the returned metrics) next to the bias
-# scores of ReCLIP++ Sec. 4.4 (BiasScoreMetric).
-val_evaluator = [
-    dict(type='PerClassIoUMetric', iou_metrics=['mIoU']),
-    dict(type='BiasScoreMetric')
-]
+# scores of ReCLIP++ Sec. 4.4 (BiasScoreMetric's, default arguments), in one
+# metric dict so that mmseg's stock tools/test.py --out can set output_dir.
+val_evaluator = dict(
+    type='PerClassIoUMetric', iou_metrics=['mIoU'], bias_scores=dict())
 test_evaluator = val_evaluator
