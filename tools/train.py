@@ -18,6 +18,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner, find_latest_checkpoint
 from mmseg.registry import RUNNERS
 
+from reclip_mmseg.engine import MissingOptimizerStateError
 from reclip_mmseg.safe_checkpoint import UnsafeCheckpointError, trust_if_asked
 
 
@@ -45,6 +46,12 @@ def parse_args():
         action='store_true',
         help='keep the frozen CLIP weights in checkpoints (default: only the '
         'trained part; CLIP comes from `pretrained` when loading)')
+    parser.add_argument(
+        '--resume-without-optimizer',
+        action='store_true',
+        help='with --resume: when the checkpoint\'s optimizer file '
+        '(iter_N.optim.pth) is missing, resume with a fresh optimizer state '
+        '(not exact) instead of stopping')
     add_common_args(parser)
     return parser.parse_args()
 
@@ -79,6 +86,9 @@ def main():
         hooks.extend(slim)
     for hook in slim:
         hook['full'] = hook.get('full', False) or args.full_checkpoint
+        hook['resume_without_optimizer'] = hook.get(
+            'resume_without_optimizer',
+            False) or args.resume_without_optimizer
     if args.resume and cfg.get('load_from') is None and \
             find_latest_checkpoint(cfg.work_dir) is None:
         raise SystemExit(
@@ -96,5 +106,5 @@ def main():
 if __name__ == '__main__':
     try:
         main()
-    except UnsafeCheckpointError as err:
+    except (UnsafeCheckpointError, MissingOptimizerStateError) as err:
         raise SystemExit(f'error: {err}')

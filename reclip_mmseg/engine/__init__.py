@@ -4,6 +4,7 @@ from .class_check_hook import ClassCountCheckHook
 from .ddp_if_trainable import DDPIfTrainable
 from .hypothesis_progress_hook import HypothesisProgressHook
 from .label_check_hook import LabelCheckHook
+from .optimizer_sidecar import MissingOptimizerStateError
 from .rng_state_hook import RNGStateHook
 from .slim_checkpoint_hook import SlimCheckpointHook
 from .weights_only_checkpoint_hook import WeightsOnlyCheckpointHook
@@ -12,5 +13,6 @@ from .work_dir_lock_hook import WorkDirLockHook
 __all__ = [
     'ClassCountCheckHook', 'AutocastOptimWrapper', 'WeightsOnlyCheckpointHook',
     'RNGStateHook', 'CheckpointCheckHook', 'LabelCheckHook', 'WorkDirLockHook',
-    'DDPIfTrainable', 'HypothesisProgressHook', 'SlimCheckpointHook'
+    'DDPIfTrainable', 'HypothesisProgressHook', 'SlimCheckpointHook',
+    'MissingOptimizerStateError'
 ]

@@ -1,4 +1,5 @@
 """Exact resume: 8 iterations in one go == 4 iterations + --resume to 8."""
+import os
 import os.path as osp
 
 import pytest
@@ -6,6 +7,8 @@ import torch
 from conftest import write_synthetic_voc
 from mmengine.config import Config
 from mmengine.runner import Runner
+
+from reclip_mmseg.engine import MissingOptimizerStateError
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TINY = osp.join(ROOT, 'configs', 'reclip_tiny_synthetic-voc.py')
@@ -95,8 +98,41 @@ def test_resume_is_exact(tmp_path):
         _assert_close(o1['state'][i], o2['state'][i], f'optimizer state {i}')
     ckpt = torch.load(tmp_path / 'b' / 'iter_4.pth', weights_only=True)
     assert {'python', 'numpy', 'torch'} <= set(ckpt['rng_state'])
+    # the optimizer state lives next to the checkpoint (resumed from there)
+    assert 'optimizer' not in ckpt
+    assert ckpt['meta']['optimizer_file'] == 'iter_4.optim.pth'
+    side = torch.load(tmp_path / 'b' / 'iter_4.optim.pth', weights_only=True)
+    assert list(side) == ['optimizer'] and side['optimizer']['state']
+    assert 'param_schedulers' in ckpt and 'message_hub' in ckpt
     # a run that never validated trains exactly the same
     no_val = _train(
         _cfg(root, tmp_path / 'c', 'no_val', **{'train_cfg.val_interval':
                                                 100}))
     _assert_close(p1, _state(no_val)[0], 'parameter (no validation)')
+
+
+@pytest.mark.filterwarnings('ignore')
+def test_missing_optimizer_file_is_named(tmp_path):
+    root = str(tmp_path / 'voc')
+    write_synthetic_voc(root)
+    upd = {'train_cfg.max_iters': 2, 'default_hooks.checkpoint.interval': 1,
+           'default_hooks.checkpoint.max_keep_ckpts': 1}
+    _train(_cfg(root, tmp_path / 'a', 'first', **upd))
+    # max_keep_ckpts removed iter_1.pth and with it iter_1.optim.pth
+    assert sorted(n for n in os.listdir(tmp_path / 'a')
+                  if n.endswith('.pth')) == ['iter_2.optim.pth', 'iter_2.pth']
+    os.remove(tmp_path / 'a' / 'iter_2.optim.pth')
+    upd['train_cfg.max_iters'] = 3
+    with pytest.raises(MissingOptimizerStateError) as err:
+        _train(_cfg(root, tmp_path / 'a', 'again', resume=True, **upd))
+    missing = str(tmp_path / 'a' / 'iter_2.optim.pth')
+    assert str(err.value).startswith(
+        f'{tmp_path / "a" / "iter_2.pth"} is a slim checkpoint whose '
+        f'optimizer state (e.g. SGD momentum) is saved in {missing}, which '
+        'is missing.')
+    assert '--resume-without-optimizer' in str(err.value)
+    # the documented way out: resume the rest, fresh optimizer state
+    cfg = _cfg(root, tmp_path / 'a', 'weights', resume=True, **upd)
+    next(h for h in cfg.custom_hooks if h.type == 'SlimCheckpointHook'
+         ).resume_without_optimizer = True
+    assert _train(cfg).iter == 3

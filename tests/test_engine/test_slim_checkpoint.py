@@ -79,7 +79,17 @@ def test_slim_state_dict_loads_strictly(clip_file, tmp_path):
         _model(None, 5).load_state_dict(slim, strict=True)
 
 
-def test_voc_checkpoint_model_part_under_5mb(tmp_path):
+def test_voc_checkpoint_under_5mb(tmp_path):
+    """The VOC config's checkpoint as Runner.save_checkpoint builds it
+    (meta with the config text, message hub, SGD momentum of every trained
+    parameter, schedulers) after SlimCheckpointHook: the .pth holds the
+    model part and loop state, the optimizer state goes to iter_N.optim.pth.
+    Random weights of the real architecture (no download)."""
+    from mmengine.hooks import CheckpointHook
+    from mmengine.logging import MessageHub
+    from mmengine.optim import build_optim_wrapper
+
+    from reclip_mmseg.engine import SlimCheckpointHook
     cfg = Config.fromfile(VOC)
     for part in ('backbone', 'decode_head'):
         cfg.model[part].pretrained = None  # no download; mark it below
@@ -87,15 +97,40 @@ def test_voc_checkpoint_model_part_under_5mb(tmp_path):
     model = MODELS.build(cfg.model)
     omit_in_checkpoints(model.backbone.visual, 'openai')
     omit_in_checkpoints(model.decode_head.text_encoder, 'openai')
-    slim = slim_state_dict(model.state_dict(), model)
-    assert sorted({k.rsplit('.', 1)[0] for k in slim}) == [
-        'decode_head.conv_seg', 'decode_head.norm', 'decode_head.pos_proj',
-        'decode_head.reference'
-    ]
-    path = tmp_path / 'voc.pth'
-    torch.save(dict(state_dict=slim, meta=dict(dataset_meta={})), path)
+    wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    trained = [p for p in model.parameters() if p.requires_grad]
+    for p in trained:
+        p.grad = torch.ones_like(p)
+    wrapper.step()  # every trained parameter gets its momentum buffer
+    path = str(tmp_path / 'iter_20000.pth')
+    hub = MessageHub.get_instance('voc_size')
+    hub.update_info('last_ckpt', path)
+
+    class Runner:
+        hooks = [CheckpointHook(interval=2000, by_epoch=False)]
+        message_hub = hub
+
+    Runner.model = model
+    checkpoint = dict(
+        meta=dict(epoch=0, iter=20000, cfg=cfg.pretty_text),
+        state_dict=model.state_dict(),
+        message_hub=hub.state_dict(),
+        optimizer=wrapper.state_dict(),
+        param_schedulers=[dict(last_step=20000, base_values=[0.01])])
+    SlimCheckpointHook().before_save_checkpoint(Runner, checkpoint)
+    assert sorted({k.rsplit('.', 1)[0] for k in checkpoint['state_dict']}) \
+        == ['decode_head.conv_seg', 'decode_head.norm',
+            'decode_head.pos_proj', 'decode_head.reference']
+    assert 'optimizer' not in checkpoint
+    assert checkpoint['meta']['optimizer_file'] == 'iter_20000.optim.pth'
+    torch.save(checkpoint, path)
+    side = torch.load(str(tmp_path / 'iter_20000.optim.pth'),
+                      weights_only=True)
+    assert len(side['optimizer']['state']) == len(trained)
     assert osp.getsize(path) < 5e6
-    print(f'VOC model part: {osp.getsize(path) / 1e6:.2f} MB')
+    print(f'VOC checkpoint: {osp.getsize(path) / 1e6:.2f} MB + optimizer '
+          f'file {osp.getsize(tmp_path / "iter_20000.optim.pth") / 1e6:.2f}'
+          ' MB')
 
 
 def _run(args):
@@ -124,6 +159,8 @@ def test_train_resume_test_and_inferencer_with_slim_checkpoints(
                       weights_only=True)
     assert 'decode_head.reference.ctx' in ckpt['state_dict']
     assert not any(k.startswith(TOWERS) for k in ckpt['state_dict'])
+    assert 'optimizer' not in ckpt and torch.load(
+        osp.join(work, 'iter_2.optim.pth'), weights_only=True)['optimizer']
     assert ckpt['meta']['omitted_frozen_clip'] == {
         'backbone.visual.': clip_file,
         'decode_head.text_encoder.': clip_file
@@ -164,6 +201,8 @@ def test_train_resume_test_and_inferencer_with_slim_checkpoints(
                       weights_only=True)
     assert 'backbone.visual.conv1.weight' in ckpt['state_dict']
     assert 'omitted_frozen_clip' not in ckpt['meta']
+    assert ckpt['optimizer']['state']  # one file, optimizer state included
+    assert not osp.exists(osp.join(full, 'iter_2.optim.pth'))
 
 
 def test_loading_warns_when_clip_weights_differ(clip_file, monkeypatch):
