@@ -21,6 +21,8 @@ from mmengine.structures import BaseDataElement
 from mmengine.utils import ProgressBar
 from mmseg.registry import DATASETS, MODELS
 
+from reclip_mmseg.models.utils import hypothesis_clip
+
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -55,13 +57,14 @@ def main():
     dataset_cfg = cfg.train_dataloader.dataset
     dataset_cfg.pipeline = []  # only the file paths are needed
     dataset = DATASETS.build(dataset_cfg)
+    clip = hypothesis_clip(model)  # all the generator sees of the model
     bar = ProgressBar(len(dataset))
     for i in range(len(dataset)):
         sample = BaseDataElement(metainfo=dict(
             img_path=dataset.get_data_info(i)['img_path']))
-        model.hypothesis(model, [sample])
+        model.hypothesis(clip, [sample])
         bar.update()
-    model.hypothesis.save(args.out, model)
+    model.hypothesis.save(args.out, clip)
     print(f'\nwrote hypotheses of {len(dataset)} images to '
           f'{osp.abspath(args.out)}')
 

@@ -1,7 +1,9 @@
 from mmseg.models.segmentors import EncoderDecoder
-from mmseg.registry import MODELS
+from mmseg.registry import MODELS, TASK_UTILS
 from mmseg.utils import ConfigType, SampleList
 from torch import Tensor
+
+from ..utils import hypothesis_clip
 
 
 def check_dims(backbone, head) -> None:
@@ -53,11 +55,12 @@ class ReCLIPPlusPlus(EncoderDecoder):
                  **kwargs):
         super().__init__(**kwargs)
         check_dims(self.backbone, self.decode_head)
-        self.hypothesis = MODELS.build(hypothesis)
+        self.hypothesis = TASK_UTILS.build(hypothesis)
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         """Attach hypotheses, then ``EncoderDecoder.loss``."""
         for sample, classes in zip(
-                data_samples, self.hypothesis(self, data_samples, inputs)):
+                data_samples,
+                self.hypothesis(hypothesis_clip(self), data_samples, inputs)):
             sample.set_metainfo(dict(hypothesis=classes))
         return super().loss(inputs, data_samples)

@@ -23,3 +23,6 @@ __all__ += [
     'window_boxes',
     'vote_hypothesis', 'threshold_hypothesis'
 ]
+from .hypothesis_clip import HypothesisCLIP, hypothesis_clip  # noqa: E402
+
+__all__ += ['HypothesisCLIP', 'hypothesis_clip']

@@ -5,6 +5,11 @@ its label) by the frozen CLIP, so once per image: results are kept in memory
 for the whole run, and can be written to / read from a JSON file
 (``tools/precompute_hypotheses.py``) whose fingerprint (method, parameters,
 CLIP, class names) must match the model's, or it is rejected.
+
+Generators are ``TASK_UTILS`` (mmseg's registry for non-module helpers) and
+see only a :class:`HypothesisCLIP` view of the segmentor; every method that
+takes ``clip`` also accepts the segmentor itself (converted by
+:func:`hypothesis_clip`).
 """
 import hashlib
 import json
@@ -17,8 +22,10 @@ import torch
 import torch.nn.functional as F
 from mmengine import fileio
 from mmengine.logging import print_log
-from mmseg.registry import MODELS
+from mmseg.registry import TASK_UTILS
 from torch import Tensor
+
+from .hypothesis_clip import HypothesisCLIP, hypothesis_clip
 
 
 def window_boxes(height: int, width: int, window: int,
@@ -111,14 +118,20 @@ class BaseHypothesis:
         clip_size (int): Side the images/windows are resized to for CLIP.
         batch_size (int): Windows per CLIP batch.
         logit_scale (float): CLIP logit scale. Defaults to 100.
+        backend_args (dict, optional): mmengine file backend the images are
+            read with; set it to the training dataset's ``backend_args``
+            (e.g. a Petrel or HTTP backend). Defaults to None (local files).
+            Not part of the fingerprint: it does not change a result.
     """
 
     def __init__(self,
                  file: Optional[str] = None,
                  clip_size: int = 224,
                  batch_size: int = 64,
-                 logit_scale: float = 100.0):
+                 logit_scale: float = 100.0,
+                 backend_args: Optional[dict] = None):
         self.file = file
+        self.backend_args = backend_args
         self.clip_size = clip_size
         self.batch_size = batch_size
         self.logit_scale = logit_scale
@@ -129,19 +142,19 @@ class BaseHypothesis:
     def params(self) -> dict:
         return dict(clip_size=self.clip_size, logit_scale=self.logit_scale)
 
-    def fingerprint(self, segmentor) -> dict:
-        head = segmentor.decode_head
-        backbone = segmentor.backbone
+    def fingerprint(self, clip) -> dict:
+        """Method, parameters, CLIP setting and weights, class names."""
+        clip = hypothesis_clip(clip)
         return dict(
             method=type(self).__name__,
             params=self.params(),
-            clip_model=getattr(backbone, 'clip_model', None),
-            pretrained=getattr(backbone, 'pretrained', None),
-            weights=file_digest(getattr(backbone, 'pretrained', None)),
+            clip_model=clip.clip_model,
+            pretrained=clip.pretrained,
+            weights=file_digest(clip.pretrained),
             class_names=[n if isinstance(n, str) else list(n)
-                         for n in head.class_names])
+                         for n in clip.class_names])
 
-    def _load_file(self, segmentor) -> None:
+    def _load_file(self, clip: HypothesisCLIP) -> None:
         if not osp.isfile(self.file):
             raise FileNotFoundError(
                 f'hypothesis file {self.file} not found; create it with '
@@ -153,7 +166,7 @@ class BaseHypothesis:
                 raise ValueError(f'hypothesis file {self.file} is not valid '
                                  f'JSON ({e}); regenerate it with '
                                  'tools/precompute_hypotheses.py') from e
-        expected = json.loads(json.dumps(self.fingerprint(segmentor)))
+        expected = json.loads(json.dumps(self.fingerprint(clip)))
         found = data.get('fingerprint', {})
         if found.get('imported'):  # tools/import_official_hypotheses.py
             keys = ('class_names', )  # made by the authors' CLIP and votes
@@ -169,56 +182,62 @@ class BaseHypothesis:
                              'tools/precompute_hypotheses.py.')
         self.cache.update(
             checked_hypotheses(data.get('hypotheses'),
-                               len(segmentor.decode_head.class_names),
+                               len(clip.class_names),
                                self.file))
         self._file_checked = True
 
-    def save(self, path: str, segmentor) -> None:
+    def save(self, path: str, clip) -> None:
         """Write the cached hypotheses and their fingerprint as JSON."""
         with open(path, 'w') as f:
             json.dump(
                 dict(
-                    fingerprint=self.fingerprint(segmentor),
+                    fingerprint=self.fingerprint(clip),
                     hypotheses=self.cache),
                 f,
                 indent=0)
 
     # -- computing ------------------------------------------------------
-    @staticmethod
-    def load_image(segmentor, img_path: str) -> Tensor:
-        """The original image, normalised as the data preprocessor does."""
+    def load_image(self, clip, img_path: str) -> Tensor:
+        """The original image ``(3, H, W)``, read through mmengine's file
+        backend (``backend_args``) and normalised as the data preprocessor
+        does."""
+        clip = hypothesis_clip(clip)
         try:
-            img = mmcv.imfrombytes(fileio.get(img_path), flag='color')
+            img = mmcv.imfrombytes(
+                fileio.get(img_path, backend_args=self.backend_args),
+                flag='color')
         except Exception as e:  # noqa: BLE001  (decoder errors vary)
             raise ValueError(f'cannot decode image {img_path}: {e}') from e
         if img is None:
             raise ValueError(f'cannot decode image {img_path}')
-        pre = segmentor.data_preprocessor
-        x = torch.from_numpy(img).to(pre.device).permute(2, 0, 1).float()
-        if pre.channel_conversion:
+        x = torch.from_numpy(img).to(clip.device).permute(2, 0, 1).float()
+        if clip.bgr_to_rgb:
             x = x[[2, 1, 0]]
-        if pre._enable_normalize:
-            x = (x - pre.mean) / pre.std
+        if clip.mean is not None:
+            x = (x - clip.mean) / clip.std
         return x
 
-    def _global_logits(self, segmentor, crops: Tensor) -> Tensor:
-        """``(N, K)`` scaled cosine logits of CLIP global embeddings."""
-        query = segmentor.decode_head.query_features
+    def _global_logits(self, clip, crops: Tensor) -> Tensor:
+        """``(N, K)`` scaled cosine logits of CLIP global embeddings of
+        ``(N, 3, h, w)`` crops (each resized to ``clip_size``)."""
+        clip = hypothesis_clip(clip)
+        query = clip.query_features()
         out = []
         for chunk in crops.split(self.batch_size):
             chunk = F.interpolate(
                 chunk, (self.clip_size, self.clip_size),
                 mode='bilinear',
                 align_corners=False)
-            emb = segmentor.backbone(chunk, return_global=True)[2]
+            emb = clip.encode_crops(chunk)
             out.append(self.logit_scale * F.normalize(emb, dim=-1) @
                        query.to(emb.dtype).T)
         return torch.cat(out)
 
-    def compute(self, segmentor, image: Tensor) -> List[int]:
+    def compute(self, clip, image: Tensor) -> List[int]:
+        """Class indices of one normalised image ``(3, H, W)``."""
         raise NotImplementedError
 
-    def _from_input(self, segmentor, sample, image: Tensor) -> List[int]:
+    def _from_input(self, clip, sample, image: Tensor) -> List[int]:
         if not getattr(self, '_logged_from_input', False):
             print_log(
                 'training samples without img_path: class hypotheses are '
@@ -227,14 +246,17 @@ class BaseHypothesis:
                 'current', logging.INFO)
             self._logged_from_input = True
         h, w = sample.metainfo.get('img_shape', image.shape[-2:])[:2]
-        return self.compute(segmentor, image[:, :h, :w].float())
+        return self.compute(clip, image[:, :h, :w].float())
 
     @torch.no_grad()
     def __call__(self,
-                 segmentor,
+                 clip,
                  data_samples,
                  inputs: Optional[Tensor] = None) -> List[List[int]]:
         """Hypothesis of each data sample (by ``img_path``), cached.
+
+        ``clip`` is the segmentor's :class:`HypothesisCLIP` (or the
+        segmentor).
 
         A sample without ``img_path`` (in-memory inputs, e.g. a
         ``LoadImageFromNDArray`` pipeline) gets the hypothesis of its input
@@ -244,8 +266,9 @@ class BaseHypothesis:
         but it is the augmented crop, not the original image, and it is not
         cached.
         """
+        clip = hypothesis_clip(clip)
         if self.file and not self._file_checked:
-            self._load_file(segmentor)
+            self._load_file(clip)
         results = []
         for i, sample in enumerate(data_samples):
             path = sample.metainfo.get('img_path')
@@ -254,19 +277,19 @@ class BaseHypothesis:
                     raise KeyError('data sample has no img_path: the '
                                    'hypothesis is computed from the original '
                                    'image file (or pass the input tensors)')
-                results.append(self._from_input(segmentor, sample, inputs[i]))
+                results.append(self._from_input(clip, sample, inputs[i]))
                 continue
             if path not in self.cache:
                 if self.file:
                     raise KeyError(f'{path} is not in hypothesis file '
                                    f'{self.file}; regenerate it')
-                self.cache[path] = self.compute(
-                    segmentor, self.load_image(segmentor, path))
+                self.cache[path] = self.compute(clip,
+                                                self.load_image(clip, path))
             results.append(self.cache[path])
         return results
 
 
-@MODELS.register_module()
+@TASK_UTILS.register_module()
 class SlidingWindowHypothesis(BaseHypothesis):
     """ReCLIP++ hypothesis: top-1 votes of CLIP over sliding windows.
 
@@ -308,7 +331,8 @@ class SlidingWindowHypothesis(BaseHypothesis):
             min_votes=self.min_votes,
             fallback_topk=self.fallback_topk)
 
-    def window_logits(self, segmentor, image: Tensor) -> Tensor:
+    def window_logits(self, clip, image: Tensor) -> Tensor:
+        """``(N, K)`` logits of the N windows of ``(3, H, W)``."""
         boxes = window_boxes(image.shape[1], image.shape[2], self.window,
                              self.stride)
         crops = [
@@ -319,18 +343,19 @@ class SlidingWindowHypothesis(BaseHypothesis):
             (self.window, self.window) else image[None, :, y0:y1, x0:x1]
             for y0, x0, y1, x1 in boxes
         ]
-        return self._global_logits(segmentor, torch.cat(crops))
+        return self._global_logits(clip, torch.cat(crops))
 
-    def compute(self, segmentor, image: Tensor) -> List[int]:
-        logits = self.window_logits(segmentor, image)
+    def compute(self, clip, image: Tensor) -> List[int]:
+        clip = hypothesis_clip(clip)
+        logits = self.window_logits(clip, image)
         classes = vote_hypothesis(logits, self.min_votes)
         if not classes:
-            whole = self._global_logits(segmentor, image[None])[0]
+            whole = self._global_logits(clip, image[None])[0]
             classes = sorted(whole.topk(self.fallback_topk).indices.tolist())
         return classes
 
 
-@MODELS.register_module()
+@TASK_UTILS.register_module()
 class GlobalThresholdHypothesis(BaseHypothesis):
     """ReCLIP (conference version): image logit >= threshold, else top-k.
 
@@ -352,8 +377,8 @@ class GlobalThresholdHypothesis(BaseHypothesis):
         return dict(
             super().params(), threshold=self.threshold, topk=self.topk)
 
-    def compute(self, segmentor, image: Tensor) -> List[int]:
-        logits = self._global_logits(segmentor, image[None])[0]
+    def compute(self, clip, image: Tensor) -> List[int]:
+        logits = self._global_logits(clip, image[None])[0]
         return threshold_hypothesis(logits, self.threshold, self.topk)
 
 

@@ -123,7 +123,7 @@ def test_fallback_topk_when_no_class_has_enough_votes(tiny_clip_file,
             min_votes=13,  # more than the 12 windows
             fallback_topk=3))
     gen = segmentor.hypothesis
-    image = BaseHypothesis.load_image(segmentor, image_file)
+    image = gen.load_image(segmentor, image_file)
     whole = gen._global_logits(segmentor, image[None])[0]
     expected = sorted(whole.topk(3).indices.tolist())
     got = gen(segmentor, [SegDataSample(metainfo=dict(img_path=image_file))])
@@ -139,7 +139,7 @@ def test_hypothesis_cached_and_file_checked(tiny_clip_file, image_file,
     original = BaseHypothesis.load_image
     monkeypatch.setattr(
         BaseHypothesis, 'load_image',
-        staticmethod(lambda s, p: loads.append(p) or original(s, p)))
+        lambda self, c, p: loads.append(p) or original(self, c, p))
     sample = SegDataSample(metainfo=dict(img_path=image_file))
     first = gen(segmentor, [sample])
     for _ in range(3):

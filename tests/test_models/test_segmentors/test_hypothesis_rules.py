@@ -2,7 +2,7 @@
 record and that a threshold must apply inclusively."""
 import pytest
 import torch
-from mmseg.registry import MODELS
+from mmseg.registry import TASK_UTILS
 
 from reclip_mmseg.models.utils.hypothesis import threshold_hypothesis
 
@@ -14,8 +14,8 @@ DEFAULTS = dict(window=56, stride=28, min_votes=1, fallback_topk=1,
 def test_every_sliding_window_parameter_is_in_the_fingerprint(key):
     """A file computed with other settings must be refused: each setting
     that changes the answer changes ``params()`` (the fingerprint's part)."""
-    base = MODELS.build(dict(type='SlidingWindowHypothesis', **DEFAULTS))
-    other = MODELS.build(
+    base = TASK_UTILS.build(dict(type='SlidingWindowHypothesis', **DEFAULTS))
+    other = TASK_UTILS.build(
         dict(type='SlidingWindowHypothesis',
              **dict(DEFAULTS, **{key: DEFAULTS[key] * 2})))
     assert base.params() != other.params()

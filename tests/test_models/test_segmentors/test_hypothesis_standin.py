@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.structures import PixelData
-from mmseg.registry import MODELS
+from mmseg.registry import MODELS, TASK_UTILS
 from mmseg.structures import SegDataSample
 
 from reclip_mmseg.models.utils import hypothesis as hypothesis_module
@@ -91,7 +91,7 @@ def hand_votes(rgb):
 
 
 def generate(image_file, sample=None, **cfg):
-    gen = MODELS.build(
+    gen = TASK_UTILS.build(
         dict(type='SlidingWindowHypothesis', window=WINDOW, stride=STRIDE,
              **cfg))
     sample = sample or SegDataSample(metainfo=dict(img_path=image_file))
@@ -123,7 +123,7 @@ def test_fallback_is_whole_image_topk(image_file, topk, expected):
 
 
 def test_window_logits_are_per_window(image_file):
-    gen = MODELS.build(
+    gen = TASK_UTILS.build(
         dict(type='SlidingWindowHypothesis', window=WINDOW, stride=STRIDE))
     segmentor = standin_segmentor()
     image = gen.load_image(segmentor, image_file)
@@ -137,18 +137,18 @@ def test_window_logits_are_per_window(image_file):
 
 
 def test_load_image_is_normalised_rgb(image_file):
-    image = hypothesis_module.BaseHypothesis.load_image(
+    image = hypothesis_module.BaseHypothesis().load_image(
         standin_segmentor(), image_file)
     torch.testing.assert_close(image, normalised(rgb_image()))
 
 
 def test_global_threshold_on_whole_image(image_file):
-    gen = MODELS.build(
+    gen = TASK_UTILS.build(
         dict(type='GlobalThresholdHypothesis', threshold=10.0, topk=3))
     sample = SegDataSample(metainfo=dict(img_path=image_file))
     # logits 100 * cos: red 89, white 15, green -24, blue -39
     assert gen(standin_segmentor(), [sample]) == [[0, 3]]
-    gen = MODELS.build(
+    gen = TASK_UTILS.build(
         dict(type='GlobalThresholdHypothesis', threshold=95.0, topk=3))
     assert gen(standin_segmentor(), [sample]) == [[0, 1, 3]]
 
@@ -183,7 +183,7 @@ def test_no_label_is_read(image_file, tmp_path, monkeypatch, method):
     plain.gt_sem_seg = PixelData(data=torch.full((1, 64, 96), 2))
     trap = LabelTrap(
         metainfo=dict(img_path=image_file, seg_map_path=label_file))
-    gen = MODELS.build(dict(type=method))
+    gen = TASK_UTILS.build(dict(type=method))
     gen.cache.clear()
     first = gen(standin_segmentor(), [trap])
     gen.cache.clear()

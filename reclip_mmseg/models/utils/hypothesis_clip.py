@@ -1,0 +1,74 @@
+"""What a hypothesis generator may use of the segmentor: a narrow view.
+
+Generators never see the segmentor itself; they get a :class:`HypothesisCLIP`
+(Query features, CLIP's global embedding of image crops, the data
+preprocessor's public colour settings and the CLIP setting the fingerprint
+names). :func:`hypothesis_clip` is the one place that knows the segmentor's
+anatomy.
+"""
+from dataclasses import dataclass
+from typing import Any, Callable, List, Optional
+
+import torch
+from torch import Tensor
+
+
+@dataclass(frozen=True)
+class HypothesisCLIP:
+    """The frozen CLIP as a hypothesis generator sees it.
+
+    Attributes:
+        query_features (Callable[[], Tensor]): Query text features ``(K, D)``
+            (L2-normalised, cached by the head).
+        encode_crops (Callable[[Tensor], Tensor]): CLIP's global image
+            embedding ``(N, D)`` (not normalised) of normalised crops
+            ``(N, 3, S, S)``.
+        mean (Tensor, optional): ``(3, 1, 1)`` the data preprocessor's mean,
+            None if it does not normalise.
+        std (Tensor, optional): ``(3, 1, 1)`` its std.
+        bgr_to_rgb (bool): Whether the preprocessor flips BGR files to RGB.
+        device (torch.device): Where images are put.
+        clip_model (str | dict): The CLIP setting (fingerprint).
+        pretrained (str, optional): Its weights (fingerprint).
+        class_names (list): The K class names (fingerprint, index range).
+    """
+    query_features: Callable[[], Tensor]
+    encode_crops: Callable[[Tensor], Tensor]
+    mean: Optional[Tensor]
+    std: Optional[Tensor]
+    bgr_to_rgb: bool
+    device: torch.device
+    clip_model: Any
+    pretrained: Optional[str]
+    class_names: List
+
+
+def _clip_setting(segmentor) -> tuple:
+    """``(clip_model, pretrained)`` of the ONE CLIP: the segmentor's own
+    setting if it holds one, else the backbone's (the same CLIP)."""
+    for owner in (segmentor, segmentor.backbone):
+        if getattr(owner, 'clip_model', None) is not None:
+            return owner.clip_model, getattr(owner, 'pretrained', None)
+    return None, None
+
+
+def hypothesis_clip(segmentor) -> HypothesisCLIP:
+    """The :class:`HypothesisCLIP` view of a CLIP segmentor (ReCLIP++)."""
+    if isinstance(segmentor, HypothesisCLIP):
+        return segmentor
+    head, backbone = segmentor.decode_head, segmentor.backbone
+    pre = segmentor.data_preprocessor
+    clip_model, pretrained = _clip_setting(segmentor)
+    return HypothesisCLIP(
+        query_features=lambda: head.query_features,
+        encode_crops=lambda crops: backbone(crops, return_global=True)[2],
+        mean=getattr(pre, 'mean', None),
+        std=getattr(pre, 'std', None),
+        bgr_to_rgb=bool(pre.channel_conversion),
+        device=pre.device,
+        clip_model=clip_model,
+        pretrained=pretrained,
+        class_names=list(head.class_names))
+
+
+__all__ = ['HypothesisCLIP', 'hypothesis_clip']
