@@ -87,6 +87,5 @@ def load_sidecar(checkpoint_path: str, name: str) -> dict:
             'the run is not exact): tools/train.py --resume '
             '--resume-without-optimizer, or '
             'SlimCheckpointHook(resume_without_optimizer=True).')
-    return CheckpointLoader.load_checkpoint(path, map_location='cpu')[
-        'optimizer']
-
+    return CheckpointLoader.load_checkpoint(path,
+                                            map_location='cpu')['optimizer']

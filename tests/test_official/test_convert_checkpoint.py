@@ -1,14 +1,17 @@
 """A checkpoint in exactly the released layout converts, loads strictly and
 gives the logits the released model computes from its own tensors."""
 import copy
+import os
 import os.path as osp
+import re
+import subprocess
 import sys
 
 import open_clip
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import TINY_CLIP
+from conftest import TINY_CLIP, write_synthetic_voc
 from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 from mmseg.registry import MODELS
@@ -173,3 +176,39 @@ def test_unknown_missing_keys_and_class_count_raise(setup):
     torch.save(released_checkpoint(clip, k=21), src21)
     with pytest.raises(ValueError, match='21 classes.*config has 20'):
         tool.convert(src21, str(tmp_path / 'out.pth'), cfg)
+
+
+def test_tools_test_py_loads_the_converted_checkpoint(setup):
+    """`tools/test.py CONFIG DST` (a subprocess, as a user runs it) loads the
+    converted file strictly (CheckpointCheckHook) and reports metrics."""
+    import convert_official_checkpoint as tool
+    cfg, clip, src, tmp_path = setup
+    dst = str(tmp_path / 'converted.pth')
+    tool.convert(src, dst, cfg)
+    root = str(tmp_path / 'voc')
+    write_synthetic_voc(root)
+    clip_file = cfg.model.backbone.pretrained
+
+    def test_py(ckpt):
+        env = dict(os.environ, HF_HUB_OFFLINE='1', OMP_NUM_THREADS='1')
+        return subprocess.run(
+            [sys.executable, 'tools/test.py', TINY, ckpt, '--work-dir',
+             str(tmp_path / 'work'), '--cfg-options',
+             f'test_dataloader.dataset.data_root={root}',
+             f'model.backbone.pretrained={clip_file}',
+             f'model.decode_head.pretrained={clip_file}'],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+    proc = test_py(dst)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert f'Load checkpoint from {dst}' in out
+    assert re.search(r'mIoU: \d+\.\d+', out), out[-3000:]
+    # the same load refuses a converted file missing one trained tensor
+    saved = torch.load(dst, map_location='cpu', weights_only=True)
+    del saved['state_dict']['decode_head.pos_proj.bias']
+    broken = str(tmp_path / 'broken.pth')
+    torch.save(saved, broken)
+    proc = test_py(broken)
+    assert proc.returncode != 0
+    assert '1 missing: decode_head.pos_proj.bias' in proc.stdout + proc.stderr
