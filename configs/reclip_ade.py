@@ -5,5 +5,6 @@ _base_ = [
 # Hypothesis window = crop size / 6, stride = window / 2 (released code);
 # prompt-denoising threshold as released.
 model = dict(
-    decode_head=dict(class_names='ADE20KDataset', pd_threshold=0.5),
+    decode_head=dict(class_names='ADE20KDataset'),
+    test_cfg=dict(postprocess=[dict(type='PromptDenoise', threshold=0.5)]),
     hypothesis=dict(window=85, stride=42))

@@ -5,7 +5,8 @@ _base_ = [
 # Hypothesis window = crop size / 6, stride = window / 2 (released code);
 # prompt-denoising threshold as released.
 model = dict(
-    decode_head=dict(class_names='CityscapesDataset', pd_threshold=0.5),
+    decode_head=dict(class_names='CityscapesDataset'),
+    test_cfg=dict(postprocess=[dict(type='PromptDenoise', threshold=0.5)]),
     hypothesis=dict(window=85, stride=42))
 # Released: batch 16 (set in the dataset config), lr 0.16.
 optim_wrapper = dict(optimizer=dict(lr=0.16))

@@ -5,5 +5,6 @@ _base_ = [
 # Hypothesis window = crop size / 6, stride = window / 2 (released code);
 # prompt-denoising threshold as released.
 model = dict(
-    decode_head=dict(class_names='COCOStuff27Dataset', pd_threshold=0.95),
+    decode_head=dict(class_names='COCOStuff27Dataset'),
+    test_cfg=dict(postprocess=[dict(type='PromptDenoise', threshold=0.95)]),
     hypothesis=dict(window=85, stride=42))

@@ -5,5 +5,6 @@ _base_ = [
 # Hypothesis window = crop size / 6, stride = window / 2 (released code);
 # prompt-denoising threshold as released.
 model = dict(
-    decode_head=dict(class_names='PascalContext59USSDataset', pd_threshold=0.85),
+    decode_head=dict(class_names='PascalContext59USSDataset'),
+    test_cfg=dict(postprocess=[dict(type='PromptDenoise', threshold=0.85)]),
     hypothesis=dict(window=80, stride=40))

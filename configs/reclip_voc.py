@@ -5,5 +5,6 @@ _base_ = [
 # Hypothesis window = crop size / 6, stride = window / 2 (released code);
 # prompt-denoising threshold as released.
 model = dict(
-    decode_head=dict(class_names='PascalVOC20Dataset', pd_threshold=1.0),
+    decode_head=dict(class_names='PascalVOC20Dataset'),
+    test_cfg=dict(postprocess=[dict(type='PromptDenoise', threshold=1.0)]),
     hypothesis=dict(window=56, stride=28))

@@ -34,7 +34,6 @@ model = dict(
         norm_cfg=dict(type='SyncBN', requires_grad=True),
         gumbel_scale=100.0,
         gumbel_tau=1.0,
-        pd_threshold=None,
         loss_decode=dict(type='MaskedContrastiveLoss', loss_weight=1.0)),
     hypothesis=dict(
         type='SlidingWindowHypothesis',
@@ -43,4 +42,6 @@ model = dict(
         min_votes=1,
         fallback_topk=1),
     train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+    # postprocess: registered test-time steps on the head's logits, e.g.
+    # [dict(type='PromptDenoise', threshold=1.0)] (README "Post-processing")
+    test_cfg=dict(mode='whole', postprocess=[]))

@@ -1,4 +1,4 @@
 from .bias_rectification_head import BiasRectificationHead
-from .maskclip_head import MaskCLIPHead, prompt_denoise
+from .maskclip_head import MaskCLIPHead
 
-__all__ = ['MaskCLIPHead', 'BiasRectificationHead', 'prompt_denoise']
+__all__ = ['MaskCLIPHead', 'BiasRectificationHead']

@@ -37,7 +37,7 @@ class BiasRectificationHead(MaskCLIPHead):
 
     Args:
         class_names, clip_model, pretrained, in_channels, num_classes,
-            templates, pd_threshold, cache_dir: As :class:`MaskCLIPHead`.
+            templates, cache_dir: As :class:`MaskCLIPHead`.
         pos_channels (int): C, channels of the positional embedding.
             Defaults to 768 (ViT-B/16).
         prompt_cfg (dict): Keyword arguments of

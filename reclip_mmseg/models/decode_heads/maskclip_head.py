@@ -6,28 +6,9 @@ from mmseg.registry import MODELS
 from mmseg.utils import ConfigType
 from torch import Tensor
 
+from ..postprocess import PD_MOVED
 from ..utils import (RECLIP_TEMPLATES, CLIPTextEncoder, build_query_features,
                      resolve_class_names)
-
-
-def prompt_denoise(logits: Tensor,
-                   threshold: float,
-                   scale: float = 10.0) -> Tensor:
-    """Suppress classes that are nowhere confident (MaskCLIP/ReCLIP++ "PD").
-
-    A class whose spatial maximum of ``softmax(scale * logits)`` is below
-    ``threshold`` gets logit -100 everywhere.
-
-    Args:
-        logits (Tensor): ``(B, K, h, w)``.
-        threshold (float): Confidence a class must reach somewhere.
-        scale (float): Softmax temperature multiplier. Defaults to 10.
-
-    Returns:
-        Tensor: ``(B, K, h, w)``.
-    """
-    peak = torch.softmax(scale * logits, dim=1).amax(dim=(2, 3))
-    return logits.masked_fill((peak < threshold)[..., None, None], -100.0)
 
 
 @MODELS.register_module()
@@ -50,8 +31,6 @@ class MaskCLIPHead(BaseDecodeHead):
             must equal it if given.
         templates (Sequence): Prompt templates. Defaults to the 85 ReCLIP++
             templates.
-        pd_threshold (float, optional): Prompt-denoising threshold at test
-            time (``test_cfg.pd_threshold`` overrides it); None disables.
         cache_dir (str, optional): Download cache for pretrained tags.
     """
 
@@ -63,9 +42,10 @@ class MaskCLIPHead(BaseDecodeHead):
                  in_channels: int = 512,
                  num_classes: Optional[int] = None,
                  templates: Sequence = RECLIP_TEMPLATES,
-                 pd_threshold: Optional[float] = None,
                  cache_dir: Optional[str] = None,
                  **kwargs):
+        if 'pd_threshold' in kwargs:
+            raise ValueError(PD_MOVED)
         names = resolve_class_names(class_names)
         if num_classes is not None and num_classes != len(names):
             raise ValueError(
@@ -79,7 +59,6 @@ class MaskCLIPHead(BaseDecodeHead):
         del self.conv_seg  # MaskCLIP has no learnable classifier
         self.class_names = names
         self.templates = tuple(templates)
-        self.pd_threshold = pd_threshold
         self.text_encoder = CLIPTextEncoder(clip_model, pretrained,
                                             cache_dir)
         if self.text_encoder.embed_dim != in_channels:
@@ -127,11 +106,14 @@ class MaskCLIPHead(BaseDecodeHead):
 
     def predict(self, inputs: Tuple[Tensor, ...], batch_img_metas: List[dict],
                 test_cfg: ConfigType) -> Tensor:
-        """Logits, prompt denoising if configured, resized to the input."""
-        logits = self.predict_logits(inputs, test_cfg)
-        threshold = (test_cfg or {}).get('pd_threshold', self.pd_threshold)
-        if threshold is not None:
-            logits = prompt_denoise(logits, threshold)
+        """Logits resized to the input. Post-processing is the segmentor's
+        (``test_cfg.postprocess``, run in its ``encode_decode``)."""
+        return self.resize_logits(
+            self.predict_logits(inputs, test_cfg), batch_img_metas)
+
+    def resize_logits(self, logits: Tensor,
+                      batch_img_metas: List[dict]) -> Tensor:
+        """``(B, K, h, w)`` logits resized as ``predict_by_feat`` does."""
         # Channels-last: the bilinear upsampling to image size and the
         # per-pixel argmax over K in post-processing run ~2.5x faster on CPU
         # (README "Speed"); values are unchanged up to float rounding.

@@ -1,8 +1,11 @@
+from typing import List
+
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS, TASK_UTILS
 from mmseg.utils import ConfigType, SampleList
 from torch import Tensor
 
+from ..postprocess import PD_MOVED, PostProcessChain
 from ..utils import hypothesis_clip
 
 
@@ -38,7 +41,9 @@ class ReCLIPPlusPlus(EncoderDecoder):
     attaches each image's multi-label class hypothesis to its data sample.
 
     Inference (whole or slide, ``test_cfg.mode``) and post-processing are
-    ``EncoderDecoder``'s own. Training never reads labels: the hypothesis
+    ``EncoderDecoder``'s own, with one hook: ``test_cfg.postprocess``, a list
+    of registered steps (:class:`PostProcessChain`, e.g. ``PromptDenoise``)
+    applied to the head's logits in :meth:`encode_decode`. Training never reads labels: the hypothesis
     comes from the frozen CLIP on the original image (cached per image).
 
     Args:
@@ -56,6 +61,22 @@ class ReCLIPPlusPlus(EncoderDecoder):
         super().__init__(**kwargs)
         check_dims(self.backbone, self.decode_head)
         self.hypothesis = TASK_UTILS.build(hypothesis)
+        test_cfg = self.test_cfg or {}
+        if 'pd_threshold' in test_cfg:
+            raise ValueError(PD_MOVED)
+        self.postprocess = PostProcessChain(test_cfg.get('postprocess', ()))
+        self.out_channels = self.postprocess.out_channels(self.out_channels)
+
+    def encode_decode(self, inputs: Tensor,
+                      batch_img_metas: List[dict]) -> Tensor:
+        """Logits ``(B, K, H, W)`` of ``(B, 3, H, W)`` inputs: the head's
+        ``(B, K, h, w)`` logits, the post-processing chain (with the inputs
+        and metas), then resized to the input (``EncoderDecoder``'s,
+        with the chain added)."""
+        x = self.extract_feat(inputs)
+        logits = self.decode_head.predict_logits(x, self.test_cfg)
+        logits = self.postprocess(logits, inputs, batch_img_metas)
+        return self.decode_head.resize_logits(logits, batch_img_metas)
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         """Attach hypotheses, then ``EncoderDecoder.loss``."""

@@ -7,7 +7,6 @@ from conftest import TINY_CLIP
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-from reclip_mmseg.models.decode_heads import prompt_denoise
 from reclip_mmseg.models.losses import (hypothesis_to_mask,
                                         masked_contrastive_loss)
 
@@ -158,19 +157,6 @@ def test_bias_cache_reused_and_invalidated(monkeypatch):
     assert len(calls) == 6
 
 
-def test_prompt_denoising():
-    logits = torch.zeros(1, 3, 2, 2)
-    logits[0, 0, 0, 0] = 5.0  # class 0 confident somewhere
-    logits[0, 1] = 0.05  # class 1 never confident
-    out = prompt_denoise(logits, threshold=0.9)
-    assert (out[0, 1] == -100).all() and (out[0, 2] == -100).all()
-    assert torch.equal(out[0, 0], logits[0, 0])
-    head = _head(pd_threshold=0.99).eval()
-    metas = [dict(img_shape=(96, 80), pad_shape=(96, 80))]
-    pred = head.predict(_inputs(b=1), metas, dict(pd_threshold=None))
-    assert pred.shape == (1, 4, 96, 80)
-
-
 def _planted_world(query, size, band):
     """A stand-in frozen backbone for the planted-bias tests: each image is
     split between two classes; its features are the classes' Query
@@ -295,42 +281,6 @@ def test_bias_cache_keys_on_dtype():
         assert bias.dtype == torch.float64
         assert torch.equal(bias,
                            fresh.double().compute_bias_logits(pos.double()))
-
-
-def test_prompt_denoise_uses_scaled_softmax():
-    """Cosine-sized logits: only the x10 softmax makes a 0.3 lead
-    confident (0.95 > 0.9; unscaled it would be 0.57)."""
-    logits = torch.zeros(1, 2, 2, 2)
-    logits[0, 0, 0, 0] = 0.3
-    out = prompt_denoise(logits, threshold=0.9)
-    assert torch.equal(out[0, 0], logits[0, 0])
-    assert (out[0, 1] == -100).all()
-    assert torch.equal(prompt_denoise(logits, 0.9, scale=1.0)[0, 0],
-                       torch.full((2, 2), -100.0))
-
-
-def test_predict_denoises_with_test_cfg_threshold():
-    head = _head(pd_threshold=None).eval()
-    inputs = _inputs(b=1)
-    metas = [dict(img_shape=(96, 80), pad_shape=(96, 80))]
-    with torch.no_grad():
-        logits = head(inputs)
-        peaks = torch.softmax(10 * logits, 1).amax((2, 3))[0]
-        threshold = peaks.median().item()  # some classes kept, some not
-        denoised = prompt_denoise(logits, threshold)
-        suppressed = (denoised == -100).flatten(2).all(2)[0]
-        assert 0 < suppressed.sum() < 4
-        expected = head.predict_by_feat(denoised, metas)
-        plain = head.predict_by_feat(logits, metas)
-        got = head.predict(inputs, metas, dict(pd_threshold=threshold))
-        torch.testing.assert_close(got, expected)
-        assert not torch.allclose(got, plain)
-        # no test_cfg key: the head's own threshold; None in test_cfg: off
-        torch.testing.assert_close(head.predict(inputs, metas, {}), plain)
-        head.pd_threshold = threshold
-        torch.testing.assert_close(head.predict(inputs, metas, {}), expected)
-        torch.testing.assert_close(
-            head.predict(inputs, metas, dict(pd_threshold=None)), plain)
 
 
 def test_planted_bias_only_rectification_fixes():

@@ -1,0 +1,36 @@
+"""A tiny ReCLIP++ segmentor for the post-processing tests."""
+import copy
+
+import torch
+from conftest import TINY_CLIP
+from mmengine.config import ConfigDict
+from mmseg.registry import MODELS
+
+NAMES = ['cat', 'dog', 'car', 'tree', 'sky']
+
+
+def tiny_segmentor(**test_cfg):
+    torch.manual_seed(0)
+    model = MODELS.build(
+        ConfigDict(
+            type='ReCLIPPlusPlus',
+            data_preprocessor=dict(
+                type='SegDataPreProcessor',
+                mean=[122.771, 116.746, 104.094],
+                std=[68.501, 66.632, 70.323],
+                bgr_to_rgb=True,
+                size_divisor=16),
+            backbone=dict(
+                type='MaskCLIPViT', clip_model=copy.deepcopy(TINY_CLIP),
+                pretrained=None),
+            decode_head=dict(
+                type='BiasRectificationHead',
+                class_names=NAMES,
+                clip_model=copy.deepcopy(TINY_CLIP),
+                pretrained=None,
+                in_channels=32,
+                pos_channels=64,
+                norm_cfg=dict(type='BN')),
+            test_cfg=dict(dict(mode='whole'), **test_cfg)))
+    model.init_weights()
+    return model.eval()
