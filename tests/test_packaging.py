@@ -128,3 +128,23 @@ def test_package_config_names_and_toy_clip(installed, tmp_path):
     assert lines[1] == 'DDPIfTrainable'
     toy_clip = osp.join(site, 'reclip_mmseg', 'toy', 'toy_clip.pt')
     assert lines[2:] == [toy_clip, toy_clip]
+
+
+def test_demo_default_config_from_the_installed_package(installed, tmp_path):
+    # the installed demo script, copied away from reclip_mmseg/.mim: its
+    # default config and toy image come from the package, not a path
+    # relative to the script
+    python, site = installed
+    script = tmp_path / 'elsewhere' / 'demo.py'
+    os.makedirs(script.parent)
+    shutil.copy(osp.join(site, 'reclip_mmseg', '.mim', 'tools', 'demo.py'),
+                script)
+    env = dict(os.environ, HF_HUB_OFFLINE='1', OMP_NUM_THREADS='1',
+               PYTHONWARNINGS='ignore')
+    env.pop('PYTHONPATH', None)
+    out = sh([python, str(script), '--out', str(tmp_path / 'out')],
+             cwd=str(tmp_path), env=env)
+    overlay = tmp_path / 'out' / 'toy_scene_overlay.png'
+    toy_scene = osp.join(site, 'reclip_mmseg', 'demo', 'toy_scene.png')
+    assert f'{toy_scene} -> {overlay}' in out
+    assert osp.getsize(overlay) > 0

@@ -4,7 +4,8 @@
         [--config CONFIG] [--checkpoint CKPT] [--out DIR] [--device cpu]
         [--cfg-options k=v ...]
 
-Without arguments: the toy CLIP (configs/maskclip_toy.py) on a toy scene
+Without arguments: the toy CLIP (reclip_mmseg::maskclip_toy.py, i.e.
+configs/maskclip_toy.py of the installed package) on a toy scene
 that ships with the package, in seconds on a CPU. With real CLIP weights:
 ``--config configs/maskclip_voc.py`` (training-free MaskCLIP head; any class
 names) or a trained ReCLIP++ config + ``--checkpoint`` (its decoder knows
@@ -26,8 +27,9 @@ from reclip_mmseg.demo import (TOY_IMAGE, class_shares, display_name,
                                draw_overlay, parse_classes)
 from reclip_mmseg.models.utils import resolve_class_names
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-TOY_CONFIG = osp.join(ROOT, 'configs', 'maskclip_toy.py')
+# found through the package (wheel: reclip_mmseg/.mim/configs; editable
+# install: the checkout's configs/), wherever this script is run from
+TOY_CONFIG = 'reclip_mmseg::maskclip_toy.py'
 
 
 def parse_args(argv=None):
