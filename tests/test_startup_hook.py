@@ -94,18 +94,29 @@ def test_package_config_names_without_importing_the_plugin(tmp_path):
     (tmp_path / 'mine.py').write_text(
         "_base_ = ['reclip_mmseg::_base_/datasets/toy_world.py']\n"
         'train_dataloader = dict(batch_size=3)\n')
+    # a leaf config's name has no '/' (mmengine's own lookup rejects it)
+    (tmp_path / 'leaf.py').write_text(
+        "_base_ = ['reclip_mmseg::reclip_voc.py']\n"
+        'train_dataloader = dict(batch_size=5)\n')
     code = ('import sys\n'
             'from mmengine.config import Config\n'
             "cfg = Config.fromfile('reclip_mmseg::_base_/datasets/voc20.py')\n"
             'print(cfg.filename)\n'
             "mine = Config.fromfile('mine.py', import_custom_modules=False)\n"
             'print(mine.train_dataloader.batch_size, mine.dataset_type)\n'
+            "voc = Config.fromfile('reclip_mmseg::reclip_voc.py',\n"
+            '                      import_custom_modules=False)\n'
+            "leaf = Config.fromfile('leaf.py', import_custom_modules=False)\n"
+            'print(voc.filename, leaf.train_dataloader.batch_size,\n'
+            '      leaf.model.type, leaf.dataset_type)\n'
             "print('reclip_mmseg' in sys.modules)\n")
     res = _run(code, cwd=str(tmp_path))
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.split() == [
         osp.join(ROOT, 'configs', '_base_', 'datasets', 'voc20.py'), '3',
-        'ToyWorldDataset', 'False'
+        'ToyWorldDataset',
+        osp.join(ROOT, 'configs', 'reclip_voc.py'), '5', 'ReCLIPPlusPlus',
+        'PascalVOC20Dataset', 'False'
     ]
     off = _run(code, {'RECLIP_MMSEG_NO_STARTUP_HOOK': '1'}, cwd=str(tmp_path))
     assert off.returncode != 0  # what mmengine alone does
