@@ -153,6 +153,10 @@ def test_older_checkpoint_resumes_only_on_opt_in(trained, tmp_path):
     old = tmp_path / 'old'
     old.mkdir()
     checkpoint = torch.load(osp.join(work, 'iter_2.pth'), weights_only=True)
+    # optimizer state inside the file, as before slim checkpoints' sidecar
+    checkpoint['optimizer'] = torch.load(
+        osp.join(work, 'iter_2.optim.pth'), weights_only=True)['optimizer']
+    del checkpoint['meta']['optimizer_file']
     scalars = checkpoint['message_hub']['log_scalars']
     for key, value in scalars.items():
         scalars[key] = history_from_plain(value)
