@@ -9,10 +9,13 @@ SEG = ['tests/test_models/test_segmentors']
 BACKBONE = ['tests/test_models/test_backbones']
 UTILS = ['tests/test_models/test_utils']
 EVAL = ['tests/test_evaluation']
+POST = ['tests/test_models/test_postprocess']
 BRH = 'models/decode_heads/bias_rectification_head.py'
 MCH = 'models/decode_heads/maskclip_head.py'
 LOSS = 'models/losses/masked_contrastive_loss.py'
 HYP = 'models/utils/hypothesis.py'
+PD = 'models/postprocess/prompt_denoise.py'
+SEGMENTOR = 'models/segmentors/reclip_plus_plus.py'
 VIT = 'models/backbones/maskclip_vit.py'
 METRIC = 'evaluation/bias_metric.py'
 PCIOU = 'evaluation/per_class_iou.py'
@@ -41,11 +44,12 @@ MUTATIONS = [
       I16),
     m('every_window_is_first', HYP, 'for y0, x0, y1, x1 in boxes\n',
       'for y0, x0, y1, x1 in boxes[:1] * len(boxes)\n', SEG, I16),
-    m('pd_no_scale', MCH, 'torch.softmax(scale * logits, dim=1)',
-      'torch.softmax(logits, dim=1)', HEADS, I16),
-    m('predict_ignores_test_cfg', MCH,
-      "threshold = (test_cfg or {}).get('pd_threshold', self.pd_threshold)",
-      'threshold = self.pd_threshold', HEADS, I16),
+    m('pd_no_scale', PD, 'torch.softmax(scale * logits, dim=1)',
+      'torch.softmax(logits, dim=1)', POST, I16),
+    # issue 16's 'predict ignores test_cfg' now: the chain is not applied
+    m('predict_ignores_test_cfg', SEGMENTOR,
+      'logits = self.postprocess(logits, inputs, batch_img_metas)',
+      'pass', POST, I16),
     m('decoder_input_query_not_rectified', BRH,
       'torch.cat([dense, rectified], 1)',
       'torch.cat([dense, self.query_logits(dense)], 1)', HEADS, I16),
@@ -55,11 +59,11 @@ MUTATIONS = [
     m('query_cache_under_autocast', MCH,
       'with torch.autocast(device.type, enabled=False):',
       'with torch.no_grad():', HEADS + SEG),
-    m('pd_keeps_weak', MCH, '(peak < threshold)', '(peak > threshold)',
-      HEADS),
-    m('pd_mean_not_max', MCH, '.amax(dim=(2, 3))', '.mean(dim=(2, 3))',
-      HEADS),
-    m('pd_fill_zero', MCH, '-100.0)', '0.0)', HEADS),
+    m('pd_keeps_weak', PD, '(peak < threshold)', '(peak > threshold)',
+      POST),
+    m('pd_mean_not_max', PD, '.amax(dim=(2, 3))', '.mean(dim=(2, 3))',
+      POST),
+    m('pd_fill_zero', PD, '-100.0)', '0.0)', POST),
     m('num_classes_check_inverted', MCH, 'num_classes != len(names)',
       'num_classes == len(names)', HEADS),
     m('bias_key_no_version', BRH, '(id(p), p._version)', '(id(p), 0)',
