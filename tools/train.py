@@ -1,7 +1,8 @@
 """Train a segmentor (mmseg's tools/train.py, with reclip_mmseg imported).
 
     python tools/train.py configs/reclip_voc.py [--work-dir DIR] [--resume]
-        [--trust-checkpoint] [--amp] [--cfg-options k=v ...]
+        [--trust-checkpoint] [--amp] [--full-checkpoint]
+        [--resume-without-optimizer] [--cfg-options k=v ...]
         [--launcher pytorch]
 
 Checkpoints are saved in plain types (WeightsOnlyCheckpointHook) and every
