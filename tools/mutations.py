@@ -14,6 +14,7 @@ BRH = 'models/decode_heads/bias_rectification_head.py'
 MCH = 'models/decode_heads/maskclip_head.py'
 LOSS = 'models/losses/masked_contrastive_loss.py'
 HYP = 'models/utils/hypothesis.py'
+RULES = 'models/utils/hypothesis_rules.py'
 PD = 'models/postprocess/prompt_denoise.py'
 SEGMENTOR = 'models/segmentors/reclip_plus_plus.py'
 VIT = 'models/backbones/maskclip_vit.py'
@@ -101,14 +102,14 @@ MUTATIONS = [
     m('loss_sum_not_mean', LOSS, 'return per_image.sum() / b',
       'return per_image.sum()', HEADS),
     # -- hypothesis -----------------------------------------------------
-    m('windows_skip_last_stride', HYP, 'range(0, size - window + 1, stride)',
+    m('windows_skip_last_stride', RULES, 'range(0, size - window + 1, stride)',
       'range(0, size - window, stride)', SEG,
       equivalent='the border-aligned last window re-adds the start the '
       'shorter range drops'),
-    m('windows_no_border_window', HYP, 'out.append(size - window)', 'pass',
+    m('windows_no_border_window', RULES, 'out.append(size - window)', 'pass',
       SEG),
-    m('votes_strict', HYP, 'votes >= min_votes', 'votes > min_votes', SEG),
-    m('threshold_strict', HYP, 'logits >= threshold', 'logits > threshold',
+    m('votes_strict', RULES, 'votes >= min_votes', 'votes > min_votes', SEG),
+    m('threshold_strict', RULES, 'logits >= threshold', 'logits > threshold',
       SEG),
     m('fallback_top1', HYP, 'whole.topk(self.fallback_topk)',
       'whole.topk(1)', SEG),

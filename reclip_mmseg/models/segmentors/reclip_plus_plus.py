@@ -43,8 +43,9 @@ class ReCLIPPlusPlus(EncoderDecoder):
     Inference (whole or slide, ``test_cfg.mode``) and post-processing are
     ``EncoderDecoder``'s own, with one hook: ``test_cfg.postprocess``, a list
     of registered steps (:class:`PostProcessChain`, e.g. ``PromptDenoise``)
-    applied to the head's logits in :meth:`encode_decode`. Training never reads labels: the hypothesis
-    comes from the frozen CLIP on the original image (cached per image).
+    applied to the head's logits in :meth:`encode_decode`. Training never
+    reads labels: the hypothesis comes from the frozen CLIP on the original
+    image (cached per image).
 
     Args:
         hypothesis (dict): Config of the hypothesis generator, e.g.

@@ -11,10 +11,8 @@ see only a :class:`HypothesisCLIP` view of the segmentor; every method that
 takes ``clip`` also accepts the segmentor itself (converted by
 :func:`hypothesis_clip`).
 """
-import hashlib
 import json
 import logging
-import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 import mmcv
@@ -26,86 +24,9 @@ from mmseg.registry import TASK_UTILS
 from torch import Tensor
 
 from .hypothesis_clip import HypothesisCLIP, hypothesis_clip
-
-
-def window_boxes(height: int, width: int, window: int,
-                 stride: int) -> List[tuple]:
-    """Boxes ``(y0, x0, y1, x1)`` of a sliding window covering the image.
-
-    Windows start every ``stride`` pixels; a last window is aligned to the
-    bottom/right border if the stride does not reach it. An image smaller
-    than the window gives one box, the whole image.
-    """
-
-    def starts(size):
-        if size <= window:
-            return [0]
-        out = list(range(0, size - window + 1, stride))
-        if out[-1] != size - window:
-            out.append(size - window)
-        return out
-
-    return [(y, x, min(y + window, height), min(x + window, width))
-            for y in starts(height) for x in starts(width)]
-
-
-def vote_hypothesis(window_logits: Tensor, min_votes: int) -> List[int]:
-    """Classes voted top-1 by at least ``min_votes`` windows.
-
-    Args:
-        window_logits (Tensor): ``(N, K)`` logits of N windows.
-        min_votes (int): Votes a class needs (released code: 1).
-
-    Returns:
-        list[int]: Sorted class indices (may be empty).
-    """
-    k = window_logits.shape[1]
-    votes = torch.bincount(window_logits.argmax(dim=1), minlength=k)
-    return torch.nonzero(votes >= min_votes).flatten().tolist()
-
-
-def threshold_hypothesis(logits: Tensor, threshold: float,
-                         topk: int) -> List[int]:
-    """ReCLIP: classes with image logit >= threshold, else the top-k."""
-    classes = torch.nonzero(logits >= threshold).flatten().tolist()
-    if not classes:
-        classes = sorted(logits.topk(topk).indices.tolist())
-    return classes
-
-
-def file_digest(path: Optional[str], chunk: int = 1 << 16) -> Optional[str]:
-    """A cheap content hash of a weights file: its size and 16 chunks of
-    64 KiB spread over it (blake2b), or None if ``path`` is not a file (a
-    pretrained tag names fixed weights; None means random)."""
-    if not isinstance(path, str) or not osp.isfile(osp.expanduser(path)):
-        return None
-    path = osp.expanduser(path)
-    size = osp.getsize(path)
-    digest = hashlib.blake2b(str(size).encode(), digest_size=16)
-    with open(path, 'rb') as f:
-        for i in range(16):
-            f.seek(max(0, size - chunk) * i // 15)
-            digest.update(f.read(chunk))
-    return digest.hexdigest()
-
-
-def checked_hypotheses(entries, num_classes: int, file: str) -> dict:
-    """``{img_path: [class index, ...]}`` from a hypothesis file, each index
-    an int in ``[0, num_classes)``; a ValueError names the image otherwise.
-    """
-    if not isinstance(entries, dict):
-        raise ValueError(f'hypothesis file {file} has no "hypotheses" '
-                         'mapping of image paths to class index lists')
-    for path, classes in entries.items():
-        ok = isinstance(classes, list) and all(
-            isinstance(c, int) and not isinstance(c, bool)
-            and 0 <= c < num_classes for c in classes)
-        if not ok:
-            raise ValueError(
-                f'hypothesis file {file}: image {path} has {classes!r}; '
-                f'expected a list of class indices (ints in 0..'
-                f'{num_classes - 1})')
-    return entries
+from .hypothesis_file import file_digest, read_hypothesis_file
+from .hypothesis_rules import (threshold_hypothesis, vote_hypothesis,
+                               window_boxes)
 
 
 class BaseHypothesis:
@@ -155,35 +76,9 @@ class BaseHypothesis:
                          for n in clip.class_names])
 
     def _load_file(self, clip: HypothesisCLIP) -> None:
-        if not osp.isfile(self.file):
-            raise FileNotFoundError(
-                f'hypothesis file {self.file} not found; create it with '
-                'tools/precompute_hypotheses.py or set file=None')
-        with open(self.file) as f:
-            try:
-                data = json.load(f)
-            except json.JSONDecodeError as e:
-                raise ValueError(f'hypothesis file {self.file} is not valid '
-                                 f'JSON ({e}); regenerate it with '
-                                 'tools/precompute_hypotheses.py') from e
-        expected = json.loads(json.dumps(self.fingerprint(clip)))
-        found = data.get('fingerprint', {})
-        if found.get('imported'):  # tools/import_official_hypotheses.py
-            keys = ('class_names', )  # made by the authors' CLIP and votes
-            expected = {k: expected[k] for k in keys}
-            found = {k: found.get(k) for k in keys}
-        diff = sorted(k for k in set(expected) | set(found)
-                      if expected.get(k) != found.get(k))
-        if diff:
-            details = '; '.join(f'{k}: file has {found.get(k)!r}, model '
-                                f'has {expected.get(k)!r}' for k in diff)
-            raise ValueError(f'hypothesis file {self.file} does not match '
-                             f'this model ({details}). Regenerate it with '
-                             'tools/precompute_hypotheses.py.')
         self.cache.update(
-            checked_hypotheses(data.get('hypotheses'),
-                               len(clip.class_names),
-                               self.file))
+            read_hypothesis_file(self.file, self.fingerprint(clip),
+                                 len(clip.class_names)))
         self._file_checked = True
 
     def save(self, path: str, clip) -> None:
