@@ -77,8 +77,8 @@ def main(argv=None):
     args = parse_args(argv)
     from mmseg.apis import inference_model
     classes = parse_classes(args.classes) if args.classes else None
-    model, names, palette = build(args.config, args.checkpoint, classes, args.device,
-                         args.cfg_options)
+    model, names, palette = build(args.config, args.checkpoint, classes,
+                                  args.device, args.cfg_options)
     os.makedirs(args.out, exist_ok=True)
     written = []
     for path in args.images:
@@ -95,7 +95,8 @@ def main(argv=None):
         print(f'{path} -> {out}')
         for i in np.argsort(-shares, kind='stable'):
             if shares[i] > 0:
-                print(f'  {display_name(names[i]):24s} {100 * shares[i]:5.1f}%')
+                print(f'  {display_name(names[i]):24s} '
+                      f'{100 * shares[i]:5.1f}%')
     return written
 
 
