@@ -174,3 +174,53 @@ def test_toy_clip_config_and_checkpoint():
             build_tokenizer(TOY_CLIP)(['a photo of a red circle.']))
     assert emb.shape == (1, 64) and torch.isfinite(emb).all()
     assert text.shape == (1, 64)
+
+
+def test_pretrain_bias_is_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        PRETRAIN_BIAS.centre_radius = 0.9
+
+
+def test_evaluation_follows_the_given_pretraining_bias():
+    from reclip_mmseg.toy import evaluate_toy_clip, format_evaluation
+    torch.manual_seed(0)
+    kw = dict(num_images=6, batch_size=6)
+    default = evaluate_toy_clip(None, **kw)
+    wide = dataclasses.replace(PRETRAIN_BIAS, centre_radius=2.0,
+                               centre_only=(1, ))
+    torch.manual_seed(0)
+    other = evaluate_toy_clip(None, bias=wide, **kw)
+    assert other['mIoU'] == default['mIoU']  # same model, same scenes
+    # radius 2 covers the whole image: every pixel is 'centre'
+    assert all(np.isnan(v) for v in other['recall_border'].values())
+    assert not all(np.isnan(v) for v in default['recall_border'].values())
+    assert other['global_top1_centre'] == other['global_top1']
+    assert other['centre_only'] == [CLASSES[1]]
+    marked = [line.split()[0] for line in format_evaluation(other).split('\n')
+              if line.endswith('(centre-only in pretraining)')]
+    assert marked == CLASSES[1].split()[:1]
+
+
+def test_pretrain_tool_evaluates_with_its_bias(monkeypatch, tmp_path):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'pretrain_tiny_clip',
+        osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'tools',
+                 'toy', 'pretrain_tiny_clip.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    seen = []
+
+    def fake_evaluate(path, *, num_images, bias):
+        seen.append(bias)
+        return dict(mIoU=0.0, global_top1=0.0)
+
+    monkeypatch.setattr(tool, 'evaluate_toy_clip', fake_evaluate)
+    monkeypatch.setattr(tool, 'format_evaluation', lambda result: '')
+    tool.main([
+        '--steps', '2', '--batch-size', '2', '--eval-every', '1',
+        '--eval-images', '4', '--out',
+        str(tmp_path / 'clip.pt'), '--bias', 'centre_radius=0.25'
+    ])
+    assert len(seen) == 3  # step 1 quick eval, pretrained, random init
+    assert all(b.centre_radius == 0.25 for b in seen)

@@ -76,13 +76,14 @@ CLIP_MEAN = (122.771, 116.746, 104.094)
 CLIP_STD = (68.501, 66.632, 70.323)
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class PretrainBias:
     """Knobs of the biased pretraining distribution (captions and layout).
 
-    Change them on :data:`PRETRAIN_BIAS` (read at call time) or pass a copy,
+    Frozen: pass a changed copy,
     ``dataclasses.replace(PRETRAIN_BIAS, border_mention_prob=0.5)``, as
-    ``bias=`` to :func:`sample_scene` / :func:`caption`.
+    ``bias=`` to :func:`sample_scene` / :func:`caption` /
+    :func:`evaluate_toy_clip`.
 
     Attributes:
         centre_radius (float): An object is *near the centre* when its
@@ -114,7 +115,7 @@ class PretrainBias:
     nothing_caption: str = 'a photo of nothing.'
 
 
-#: The pretraining biases in use (see :class:`PretrainBias`).
+#: The default pretraining biases (see :class:`PretrainBias`; frozen).
 PRETRAIN_BIAS = PretrainBias()
 
 # object radius (half of its ~10-22 px extent), pixel noise, placement
@@ -450,7 +451,8 @@ def evaluate_toy_clip(pretrained: Optional[str] = TOY_CLIP_CHECKPOINT,
                       seed: int = 1234,
                       templates: Sequence[str] = ('a photo of a {}.', ),
                       batch_size: int = 100,
-                      clip_model: Optional[dict] = None) -> Dict:
+                      clip_model: Optional[dict] = None,
+                      bias: PretrainBias = PRETRAIN_BIAS) -> Dict:
     """Zero-shot evaluation of a toy CLIP on held-out scenes.
 
     Uses the package's own modules, as ``configs/maskclip_toy.py`` does:
@@ -468,6 +470,10 @@ def evaluate_toy_clip(pretrained: Optional[str] = TOY_CLIP_CHECKPOINT,
         batch_size (int): Images per forward pass.
         clip_model (dict, optional): Model config; defaults to
             :data:`TOY_CLIP`.
+        bias (PretrainBias): The pretraining distribution the CLIP was
+            trained on: its ``centre_radius`` defines the centre/border
+            regions of the recalls, its ``centre_only`` classes are marked
+            by :func:`format_evaluation`. Defaults to :data:`PRETRAIN_BIAS`.
 
     Returns:
         dict: ``mIoU``, ``IoU`` (per class), ``global_top1`` (single-object
@@ -524,8 +530,7 @@ def evaluate_toy_clip(pretrained: Optional[str] = TOY_CLIP_CHECKPOINT,
             row[major, minor])
 
     c = (IMAGE_SIZE - 1) / 2
-    near = np.hypot(_YY - c, _XX - c) <= (PRETRAIN_BIAS.centre_radius *
-                                          IMAGE_SIZE / 2)
+    near = np.hypot(_YY - c, _XX - c) <= bias.centre_radius * IMAGE_SIZE / 2
     recall = {}
     for where, region in (('centre', near), ('border', ~near)):
         recall[where] = {}
@@ -540,8 +545,10 @@ def evaluate_toy_clip(pretrained: Optional[str] = TOY_CLIP_CHECKPOINT,
     keep = [i for i, objs in enumerate(objects1) if objs]
     _, glob_logits = run(imgs1[keep])
     truth = np.array([objects1[i][0]['cls'] for i in keep])
-    centre = np.array(
-        [is_near_centre(objects1[i][0]['centroid']) for i in keep])
+    centre = np.array([
+        is_near_centre(objects1[i][0]['centroid'], bias.centre_radius)
+        for i in keep
+    ])
     hit = glob_logits.argmax(1) == truth
     return dict(
         mIoU=float(np.nanmean(iou)),
@@ -554,7 +561,8 @@ def evaluate_toy_clip(pretrained: Optional[str] = TOY_CLIP_CHECKPOINT,
         recall_centre=recall['centre'],
         recall_border=recall['border'],
         confusion=conf.tolist(),
-        num_images=num_images)
+        num_images=num_images,
+        centre_only=[CLASSES[k] for k in bias.centre_only])
 
 
 def format_evaluation(result: Dict) -> str:
@@ -569,8 +577,8 @@ def format_evaluation(result: Dict) -> str:
         f"{'class':16s} {'IoU':>6s} {'rec.centre':>10s} {'rec.border':>10s}"
     ]
     for name in CLASSES:
-        tag = ' (centre-only in pretraining)' if CLASSES.index(
-            name) in PRETRAIN_BIAS.centre_only else ''
+        tag = ' (centre-only in pretraining)' if name in result[
+            'centre_only'] else ''
         lines.append(f"{name:16s} {result['IoU'][name]:6.3f} "
                      f"{result['recall_centre'][name]:10.3f} "
                      f"{result['recall_border'][name]:10.3f}{tag}")

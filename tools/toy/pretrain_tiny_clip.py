@@ -210,7 +210,8 @@ def train(args) -> float:
         if args.eval_every and (step + 1) % args.eval_every == 0 \
                 and step + 1 < args.steps:
             save_half(model, args.out + '.tmp')
-            result = evaluate_toy_clip(args.out + '.tmp', num_images=100)
+            result = evaluate_toy_clip(
+                args.out + '.tmp', num_images=100, bias=args.bias)
             os.remove(args.out + '.tmp')
             model.train()
             print(f'step {step + 1:5d}  quick eval: dense mIoU '
@@ -236,7 +237,8 @@ def main(argv=None):
     if args.eval_images:
         for name, path in (('pretrained', args.out), ('random init', None)):
             torch.manual_seed(args.seed)
-            result = evaluate_toy_clip(path, num_images=args.eval_images)
+            result = evaluate_toy_clip(
+                path, num_images=args.eval_images, bias=args.bias)
             print(f'\n== {name} ==\n{format_evaluation(result)}', flush=True)
 
 
