@@ -3,7 +3,7 @@
 _base_ = ['./reclip_tiny_synthetic-voc.py']
 model = dict(
     _delete_=True,
-    type='EncoderDecoder',
+    type='CLIPSegmentor',
     data_preprocessor={{_base_.data_preprocessor}},
     backbone=dict(
         type='MaskCLIPViT', clip_model={{_base_.tiny_clip}}, pretrained=None),

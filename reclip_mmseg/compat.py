@@ -14,26 +14,26 @@ where the stack already works:
 * :func:`allow_cpu_distributed` - mmengine 0.10.7 ``init_dist('pytorch')``
   calls ``torch.cuda.set_device`` unconditionally, so ``torchrun`` jobs fail
   on machines without CUDA.
-* :func:`skip_identity_resize` - speed, not a bug: mmseg 1.2.2
-  ``BaseSegmentor.postprocess_result`` bilinearly resizes every image's
-  ``(K, H, W)`` logits to ``ori_shape`` even when they already have that
-  shape (~8% of ADE-size CPU inference, see README "Speed"). Exact: the
-  skipped resize is the identity.
+* :func:`identity_resize_skipped` - speed, not a bug, and not applied on
+  import: mmseg 1.2.2 ``BaseSegmentor.postprocess_result`` bilinearly
+  resizes every image's ``(K, H, W)`` logits to ``ori_shape`` even when they
+  already have that shape (~8% of ADE-size CPU inference, see README
+  "Speed"). Our segmentors skip it within their own ``postprocess_result``
+  only. Exact: the skipped resize is the identity.
 * :func:`resolve_package_configs` - mmengine 0.10.7 knows ``scope::path``
   config names only for OpenMMLab packages, in ``<package>/.mim/configs``:
   ``reclip_mmseg::`` finds the configs of the wheel (``.mim``) or of the
   checkout (editable install); the start-up hook applies it as soon as
   ``mmengine.config`` is imported, so no ``import reclip_mmseg`` is needed.
 """
-import os.path as osp
 import sys
-
-import torch
+from contextlib import contextmanager
 
 __all__ = [
     'apply_stack_fixes', 'install_mmcv_ops_standin',
     'load_checkpoints_weights_only', 'allow_cpu_distributed',
-    'skip_identity_resize', 'resolve_package_configs', 'config_path'
+    'identity_resize_skipped', 'resolve_package_configs', 'config_path',
+    'accelerator_available'
 ]
 
 
@@ -88,19 +88,32 @@ def load_checkpoints_weights_only() -> bool:
     return True
 
 
+def accelerator_available() -> bool:
+    """Whether mmengine sees any accelerator (CUDA, NPU, MLU, MUSA, MPS,
+    DIPU)."""
+    from mmengine import device
+
+    checks = ('is_cuda_available', 'is_npu_available', 'is_mlu_available',
+              'is_musa_available', 'is_mps_available', 'is_dipu_available')
+    return any(
+        getattr(device, name, lambda: False)() for name in checks)
+
+
 def allow_cpu_distributed() -> bool:
     """Let ``--launcher pytorch`` (torchrun) jobs start without CUDA.
 
-    Where CUDA is unavailable, mmengine's pytorch launcher is replaced by one
-    that skips ``torch.cuda.set_device`` and uses the ``gloo`` backend when
-    ``nccl`` (which needs GPUs) is configured. With CUDA nothing changes.
+    Where no accelerator of any kind is present (:func:`accelerator_available`:
+    CUDA, NPU, MLU, MUSA, MPS, DIPU as mmengine detects them), mmengine's pytorch
+    launcher is replaced by one that skips ``torch.cuda.set_device`` and uses
+    the ``gloo`` backend when ``nccl`` (which needs GPUs) is configured. With
+    an accelerator, mmengine's own launcher (right there) is kept.
     (CPU processes also need ``model_wrapper_cfg`` without ``device_ids``;
     see ``configs/reclip_tiny_synthetic-voc.py``.)
 
     Returns:
         bool: True if the launcher was replaced, False if not needed.
     """
-    if torch.cuda.is_available():
+    if accelerator_available():
         return False
     import torch.distributed as torch_dist
     from mmengine.dist import utils as dist_utils
@@ -117,22 +130,7 @@ def allow_cpu_distributed() -> bool:
     return True
 
 
-def skip_identity_resize() -> bool:
-    """Skip ``postprocess_result``'s resize when the size already matches.
-
-    Only the ``resize`` that ``mmseg.models.segmentors.base`` uses (in
-    ``postprocess_result``) is replaced; elsewhere mmseg is unchanged. A
-    bilinear or nearest resize to the input's own size returns the input
-    values unchanged, so predictions are bit-identical.
-
-    Returns:
-        bool: True if installed now, False if already installed.
-    """
-    from mmseg.models.segmentors import base
-
-    if getattr(base.resize, 'reclip_fix', False):
-        return False
-    resize = base.resize
+def _resize_unless_identity(resize):
 
     def resize_unless_identity(input, size=None, **kwargs):
         if (size is not None and kwargs.get('scale_factor') is None
@@ -141,8 +139,32 @@ def skip_identity_resize() -> bool:
         return resize(input, size=size, **kwargs)
 
     resize_unless_identity.reclip_fix = True
-    base.resize = resize_unless_identity
-    return True
+    return resize_unless_identity
+
+
+@contextmanager
+def identity_resize_skipped():
+    """Within the block, ``postprocess_result`` skips its resize when the
+    size already matches.
+
+    Only the ``resize`` that ``mmseg.models.segmentors.base`` uses (in
+    ``postprocess_result``) is replaced, and only while the block runs: our
+    segmentors (:class:`~reclip_mmseg.models.segmentors.CLIPSegmentor`) wrap
+    their ``postprocess_result`` in it; every other segmentor in the process
+    is untouched. A bilinear or nearest resize to the input's own size
+    returns the input values unchanged, so predictions are bit-identical.
+    """
+    from mmseg.models.segmentors import base
+
+    resize = base.resize
+    if getattr(resize, 'reclip_fix', False):  # nested
+        yield
+        return
+    base.resize = _resize_unless_identity(resize)
+    try:
+        yield
+    finally:
+        base.resize = resize
 
 
 def resolve_package_configs() -> bool:
@@ -167,4 +189,3 @@ def apply_stack_fixes() -> None:
     install_mmcv_ops_standin()
     load_checkpoints_weights_only()
     allow_cpu_distributed()
-    skip_identity_resize()

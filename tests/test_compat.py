@@ -225,28 +225,84 @@ def test_postprocess_skips_only_the_identity_resize():
     from mmseg.models.segmentors import base
     from mmseg.structures import SegDataSample
 
-    from reclip_mmseg.compat import skip_identity_resize
+    from reclip_mmseg.compat import identity_resize_skipped
 
-    assert base.resize.reclip_fix and not skip_identity_resize()
+    # importing the plugin changes no mmseg segmentor
+    assert not getattr(base.resize, 'reclip_fix', False)
 
     class Segmentor:  # what postprocess_result reads of self
         align_corners = False
 
     logits = torch.randn(2, 3, 8, 10).contiguous(
         memory_format=torch.channels_last)
-    samples = [
-        SegDataSample(metainfo=dict(ori_shape=(8, 10))),
-        SegDataSample(
-            metainfo=dict(ori_shape=(16, 15), padding_size=[0, 2, 0, 0]))
-    ]
-    out = base.BaseSegmentor.postprocess_result(Segmentor(), logits, samples)
+
+    def samples():
+        return [
+            SegDataSample(metainfo=dict(ori_shape=(8, 10))),
+            SegDataSample(
+                metainfo=dict(ori_shape=(16, 15), padding_size=[0, 2, 0, 0]))
+        ]
+
+    stock = base.BaseSegmentor.postprocess_result(Segmentor(), logits,
+                                                  samples())
+    # mmseg's own: the identity resize makes a new tensor (channels_last in,
+    # contiguous out)
+    assert stock[0].seg_logits.data.data_ptr() != logits[0].data_ptr()
+    with identity_resize_skipped():
+        with identity_resize_skipped():  # nested: one patch
+            assert base.resize.reclip_fix
+        assert base.resize.reclip_fix
+        out = base.BaseSegmentor.postprocess_result(Segmentor(), logits,
+                                                    samples())
+    assert not getattr(base.resize, 'reclip_fix', False)  # restored
+    assert out[0].seg_logits.data.data_ptr() == logits[0].data_ptr()
     assert torch.equal(out[0].seg_logits.data, logits[0])
+    assert torch.equal(out[0].seg_logits.data, stock[0].seg_logits.data)
     assert torch.equal(out[0].pred_sem_seg.data[0], logits[0].argmax(0))
     expected = F.interpolate(
         logits[1:, :, :, :8], (16, 15), mode='bilinear',
         align_corners=False)[0]
     torch.testing.assert_close(out[1].seg_logits.data, expected)
     assert torch.equal(out[1].pred_sem_seg.data[0], expected.argmax(0))
+
+
+def test_our_segmentor_skips_the_identity_resize_others_do_not(monkeypatch):
+    from mmseg.models.segmentors import base
+
+    from reclip_mmseg.models.segmentors import CLIPSegmentor
+    seen = []
+
+    def record(self, seg_logits, data_samples=None):
+        seen.append(getattr(base.resize, 'reclip_fix', False))
+        return data_samples
+
+    monkeypatch.setattr(base.BaseSegmentor, 'postprocess_result', record)
+    CLIPSegmentor.__new__(CLIPSegmentor).postprocess_result(None, [])
+    base.BaseSegmentor.postprocess_result(object(), None, [])
+    assert seen == [True, False]
+
+
+def test_launcher_fix_only_without_any_accelerator(monkeypatch):
+    from mmengine import device
+    from mmengine.dist import utils as dist_utils
+
+    from reclip_mmseg import compat
+    original = dist_utils._init_dist_pytorch
+    monkeypatch.setattr(dist_utils, '_init_dist_pytorch', original)
+    for name in ('is_cuda_available', 'is_npu_available', 'is_mlu_available',
+                 'is_musa_available', 'is_mps_available',
+                 'is_dipu_available'):
+        monkeypatch.setattr(device, name, lambda: False)
+    assert not compat.accelerator_available()
+    monkeypatch.setattr(device, 'is_npu_available', lambda: True)
+    assert compat.accelerator_available()
+    monkeypatch.setattr(dist_utils, '_init_dist_pytorch',
+                        lambda *a, **k: 'mmengine')
+    assert not compat.allow_cpu_distributed()  # NPU host: mmengine's own
+    assert dist_utils._init_dist_pytorch() == 'mmengine'
+    monkeypatch.setattr(device, 'is_npu_available', lambda: False)
+    assert compat.allow_cpu_distributed()
+    assert dist_utils._init_dist_pytorch.reclip_fix
 
 
 def test_reclip_mmseg_scope_config_names_in_a_checkout():

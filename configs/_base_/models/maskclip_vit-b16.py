@@ -15,7 +15,7 @@ data_preprocessor = dict(
     size_divisor=16,
     test_cfg=dict(size_divisor=16))
 model = dict(
-    type='EncoderDecoder',
+    type='CLIPSegmentor',
     data_preprocessor=data_preprocessor,
     backbone=dict(
         type='MaskCLIPViT', clip_model=clip_model, pretrained=clip_pretrained),

@@ -1,3 +1,4 @@
+from .clip_segmentor import CLIPSegmentor
 from .reclip_plus_plus import ReCLIPPlusPlus
 
-__all__ = ['ReCLIPPlusPlus']
+__all__ = ['CLIPSegmentor', 'ReCLIPPlusPlus']

@@ -9,6 +9,30 @@ from mmseg.registry import MODELS
 NAMES = ['cat', 'dog', 'car', 'tree', 'sky']
 
 
+def tiny_maskclip(**test_cfg):
+    """The training-free MaskCLIP baseline (``CLIPSegmentor``), tiny."""
+    torch.manual_seed(0)
+    return MODELS.build(
+        ConfigDict(
+            type='CLIPSegmentor',
+            data_preprocessor=dict(
+                type='SegDataPreProcessor',
+                mean=[122.771, 116.746, 104.094],
+                std=[68.501, 66.632, 70.323],
+                bgr_to_rgb=True,
+                size_divisor=16),
+            backbone=dict(
+                type='MaskCLIPViT', clip_model=copy.deepcopy(TINY_CLIP),
+                pretrained=None),
+            decode_head=dict(
+                type='MaskCLIPHead',
+                class_names=NAMES,
+                clip_model=copy.deepcopy(TINY_CLIP),
+                pretrained=None,
+                in_channels=32),
+            test_cfg=dict(dict(mode='whole'), **test_cfg))).eval()
+
+
 def tiny_segmentor(**test_cfg):
     torch.manual_seed(0)
     model = MODELS.build(

@@ -2,7 +2,7 @@
 inputs and metas of each network forward (whole batch or slide crop)."""
 import torch
 import torch.nn.functional as F
-from _tiny import NAMES, tiny_segmentor
+from _tiny import NAMES, tiny_maskclip, tiny_segmentor
 from mmseg.registry import TASK_UTILS
 from mmseg.structures import SegDataSample
 
@@ -118,3 +118,20 @@ def test_step_adding_a_class_in_slide_mode():
     torch.testing.assert_close(logits[0], torch.full((64, 96), 0.5))
     expected = F.softmax(logits, 0).argmax(0)
     assert torch.equal(out[0].pred_sem_seg.data[0], expected)
+
+
+def test_maskclip_baseline_runs_the_chain_too():
+    # the training-free CLIPSegmentor shares the chain with ReCLIP++
+    CALLS.clear()
+    model = tiny_maskclip(
+        postprocess=[dict(type='_RecordStep', name='m', factor=-1.0)])
+    plain = tiny_maskclip()
+    assert type(model).__name__ == 'CLIPSegmentor'
+    inputs, samples = _batch()
+    with torch.no_grad():
+        got = model.predict(inputs, samples)
+        ref = plain.predict(inputs, [s.clone() for s in samples])
+    (_, logits, seen, _), = CALLS
+    assert logits.shape == (2, len(NAMES), 4, 5) and torch.equal(seen, inputs)
+    for g, r in zip(got, ref):
+        torch.testing.assert_close(g.seg_logits.data, -r.seg_logits.data)
