@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from .text_encoder import CLIPTextEncoder
+from .text_encoder import CLIPTextEncoder, _synonyms
 
 
 @MODELS.register_module()
@@ -26,7 +26,8 @@ class ReferencePromptLearner(nn.Module):
 
     Args:
         text_encoder (CLIPTextEncoder): Frozen CLIP text tower.
-        class_names (Sequence[str]): K class names.
+        class_names (Sequence[str | Sequence[str]]): K class names; a class
+            given as a list of synonyms uses its first name here.
         name_slots (int, optional): Token slots after the context for the
             name, its EOT and padding. A name whose tokens + EOT do not fit
             raises. None (default): 3 as released, or just enough for the
@@ -60,7 +61,10 @@ class ReferencePromptLearner(nn.Module):
         length = text_encoder.context_length
         embedding = text_encoder.token_embedding
 
-        names = [str(name) for name in class_names]
+        # A class given as synonyms is named by its first name (the
+        # canonical one, as in mmseg's metainfo); the Query features average
+        # all synonyms (build_query_features).
+        names = [_synonyms(name)[0] for name in class_names]
         tokens = text_encoder.tokenize(names)
         eot = tokens.argmax(dim=-1)  # EOT has the largest id
         # SOT + >= 1 context token leave length - 2 slots for name + EOT (a

@@ -152,3 +152,19 @@ def test_reference_name_too_long(encoder_and_clip):
     assert auto.token_suffix.shape[1] == 4
     with pytest.raises(ValueError, match='normalize'):
         ReferencePromptLearner(encoder, ['cat'], normalize='l2')
+
+
+def test_reference_synonyms_use_the_first_name(encoder_and_clip):
+    # a class given as synonyms: the Reference prompt names it by its first
+    # name (not the text "['person', 'people']"), and M stays what the
+    # plain names give
+    encoder, _ = encoder_and_clip
+    plain = ReferencePromptLearner(encoder, ['person', 'dog'])
+    synonyms = ReferencePromptLearner(encoder, [['person', 'people'], 'dog'])
+    assert synonyms.num_context == plain.num_context
+    assert synonyms.num_context == encoder.context_length - 1 - 3
+    assert torch.equal(synonyms.prompt_tokens, plain.prompt_tokens)
+    assert torch.equal(synonyms.eot_index, plain.eot_index)
+    torch.testing.assert_close(synonyms(), plain())
+    with pytest.raises(ValueError, match='non-empty strings'):
+        ReferencePromptLearner(encoder, [[], 'dog'])
