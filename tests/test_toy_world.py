@@ -181,8 +181,28 @@ def test_pretrain_bias_is_frozen():
         PRETRAIN_BIAS.centre_radius = 0.9
 
 
+TOY_TOOLS = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
+                     'tools', 'toy')
+
+
+def _toy_tool(name):
+    import importlib.util
+    import sys
+    sys.path.insert(0, TOY_TOOLS)
+    try:
+        spec = importlib.util.spec_from_file_location(
+            name, osp.join(TOY_TOOLS, f'{name}.py'))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(TOY_TOOLS)
+    return module
+
+
 def test_evaluation_follows_the_given_pretraining_bias():
-    from reclip_mmseg.toy import evaluate_toy_clip, format_evaluation
+    tool = _toy_tool('toy_clip_eval')
+    evaluate_toy_clip = tool.evaluate_toy_clip
+    format_evaluation = tool.format_evaluation
     torch.manual_seed(0)
     kw = dict(num_images=6, batch_size=6)
     default = evaluate_toy_clip(None, **kw)
@@ -202,13 +222,7 @@ def test_evaluation_follows_the_given_pretraining_bias():
 
 
 def test_pretrain_tool_evaluates_with_its_bias(monkeypatch, tmp_path):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'pretrain_tiny_clip',
-        osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'tools',
-                 'toy', 'pretrain_tiny_clip.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = _toy_tool('pretrain_tiny_clip')
     seen = []
 
     def fake_evaluate(path, *, num_images, bias):

@@ -10,17 +10,16 @@ distributions share the renderer:
   a confusable pair is often named as its major class; major classes are
   more frequent; some classes are only ever seen near the centre. The
   resulting CLIP has a class-preference and a space-preference bias.
-* **held-out**, used by the segmentation dataset (:func:`write_dataset`):
+* **held-out**, used by the segmentation dataset
+  (:func:`reclip_mmseg.toy.writer.write_dataset`):
   uniform classes, uniform positions over the whole image.
 
 Labels: class index 0..9 on object pixels, 255 on background (ignored in
 evaluation, as the VOC-20 USS protocol ignores VOC's background).
 """
 import dataclasses
-import json
-import os
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -29,7 +28,7 @@ __all__ = [
     'PRETRAIN_BIAS', 'IMAGE_SIZE', 'WORLD_VERSION', 'TOY_CLIP',
     'TOY_CLIP_CHECKPOINT', 'TOY_CLIP_CHECKPOINTS', 'CLIP_MEAN', 'CLIP_STD', 'sample_scene',
     'caption', 'caption_classes', 'format_caption', 'is_near_centre',
-    'write_dataset', 'evaluate_toy_clip', 'format_evaluation'
+    'scene_rng'
 ]
 
 #: Bump when the renderer or the held-out distribution changes (it is
@@ -83,7 +82,7 @@ class PretrainBias:
     Frozen: pass a changed copy,
     ``dataclasses.replace(PRETRAIN_BIAS, border_mention_prob=0.5)``, as
     ``bias=`` to :func:`sample_scene` / :func:`caption` /
-    :func:`evaluate_toy_clip`.
+    ``evaluate_toy_clip`` (``tools/toy/toy_clip_eval.py``).
 
     Attributes:
         centre_radius (float): An object is *near the centre* when its
@@ -336,254 +335,7 @@ def caption(objects: Sequence[dict],
     return format_caption(caption_classes(objects, rng, bias), bias)
 
 
-def _scene_rng(seed: int, split: int, index: int) -> np.random.Generator:
-    # one stream per image: an image does not depend on the split sizes
+def scene_rng(seed: int, split: int, index: int) -> np.random.Generator:
+    """One random stream per image: an image does not depend on the split
+    sizes (split 0 train, 1 val, 2 the CLIP evaluation's held-out scenes)."""
     return np.random.default_rng([seed, split, index])
-
-
-def write_dataset(root: str,
-                  num_train: int = 2000,
-                  num_val: int = 1000,
-                  seed: int = 0) -> str:
-    """Write the held-out toy world in mmseg layout (once).
-
-    Layout: ``img_dir/train/00000.png`` ... (images only: training is
-    unsupervised), ``img_dir/val/*.png`` and ``ann_dir/val/*.png`` (labels,
-    mode L, 255 = background), and ``world.json`` with the generator version
-    and these arguments, written last. Image ``i`` of a split depends only on
-    ``(seed, split, i)``.
-
-    If ``root/world.json`` exists and matches, nothing is written (fast). If
-    it differs, or ``root`` holds ``img_dir``/``ann_dir`` without
-    ``world.json`` (an interrupted or foreign write), a ``FileExistsError``
-    names the file and both settings: nothing is deleted, delete the
-    directory or choose another ``root``.
-
-    Args:
-        root (str): Dataset directory (created if missing).
-        num_train (int): Training images. Defaults to 2000.
-        num_val (int): Validation images (with labels). Defaults to 1000.
-        seed (int): World seed. Defaults to 0.
-
-    Returns:
-        str: ``root``.
-    """
-    from mmengine.utils import ProgressBar
-    from PIL import Image
-
-    settings = dict(
-        version=WORLD_VERSION,
-        num_train=int(num_train),
-        num_val=int(num_val),
-        seed=int(seed))
-    meta_file = osp.join(root, 'world.json')
-    if osp.isfile(meta_file):
-        with open(meta_file) as f:
-            found = json.load(f)
-        if found == settings:
-            return root
-        raise FileExistsError(
-            f'{meta_file} describes another toy world: {found}, requested '
-            f'{settings}. Delete {root} to regenerate it, or pass another '
-            'root.')
-    stale = [
-        d for d in ('img_dir', 'ann_dir') if osp.exists(osp.join(root, d))
-    ]
-    if stale:
-        raise FileExistsError(
-            f'{root} has {stale} but no world.json (an interrupted or '
-            f'foreign write); requested {settings}. Delete {root} to '
-            'regenerate it, or pass another root.')
-
-    jobs = [('train', 0, num_train), ('val', 1, num_val)]
-    for split, _, _ in jobs:
-        os.makedirs(osp.join(root, 'img_dir', split), exist_ok=True)
-    os.makedirs(osp.join(root, 'ann_dir', 'val'), exist_ok=True)
-    total = num_train + num_val
-    progress = ProgressBar(total) if total >= 100 else None
-    done = 0
-    for split, split_id, count in jobs:
-        for i in range(count):
-            img, label, _ = sample_scene(
-                _scene_rng(seed, split_id, i), heldout=True)
-            name = f'{i:05d}.png'
-            Image.fromarray(img).save(
-                osp.join(root, 'img_dir', split, name))
-            if split == 'val':
-                Image.fromarray(label).save(
-                    osp.join(root, 'ann_dir', split, name))
-            done += 1
-            if progress is not None and (done % 50 == 0 or done == total):
-                progress.update(done - progress.completed)
-    if progress is not None:
-        print()
-    with open(meta_file, 'w') as f:
-        json.dump(settings, f, indent=1)
-    return root
-
-
-# ---------------------------------------------------------------- evaluation
-
-
-def _heldout_scenes(num_images: int, seed: int,
-                    num_objects: Optional[int] = None):
-    scenes = [
-        sample_scene(
-            _scene_rng(seed, 2, i), heldout=True, num_objects=num_objects)
-        for i in range(num_images)
-    ]
-    imgs = np.stack([s[0] for s in scenes])
-    labels = np.stack([s[1] for s in scenes])
-    return imgs, labels, [s[2] for s in scenes]
-
-
-def _normalise(imgs: np.ndarray):
-    import torch
-    x = torch.from_numpy(imgs).permute(0, 3, 1, 2).float()
-    mean = torch.tensor(CLIP_MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(CLIP_STD).view(1, 3, 1, 1)
-    return (x - mean) / std
-
-
-def evaluate_toy_clip(pretrained: Optional[str] = TOY_CLIP_CHECKPOINT,
-                      *,
-                      num_images: int = 300,
-                      seed: int = 1234,
-                      templates: Sequence[str] = ('a photo of a {}.', ),
-                      batch_size: int = 100,
-                      clip_model: Optional[dict] = None,
-                      bias: PretrainBias = PRETRAIN_BIAS) -> Dict:
-    """Zero-shot evaluation of a toy CLIP on held-out scenes.
-
-    Uses the package's own modules, as ``configs/maskclip_toy.py`` does:
-    ``MaskCLIPViT`` dense features, ``build_query_features`` text features,
-    cosine logits upsampled bilinearly to 64x64, argmax; background (255)
-    ignored.
-
-    Args:
-        pretrained (str, optional): Checkpoint; None for random weights.
-        num_images (int): Held-out images (1-4 objects each) for the dense
-            metrics, and as many single-object images for the global one.
-        seed (int): Seed of the evaluation scenes (a stream apart from
-            :func:`write_dataset`'s).
-        templates (Sequence[str]): Prompt templates.
-        batch_size (int): Images per forward pass.
-        clip_model (dict, optional): Model config; defaults to
-            :data:`TOY_CLIP`.
-        bias (PretrainBias): The pretraining distribution the CLIP was
-            trained on: its ``centre_radius`` defines the centre/border
-            regions of the recalls, its ``centre_only`` classes are marked
-            by :func:`format_evaluation`. Defaults to :data:`PRETRAIN_BIAS`.
-
-    Returns:
-        dict: ``mIoU``, ``IoU`` (per class), ``global_top1`` (single-object
-        images; also ``global_top1_centre``/``_border``), ``pair_confusion``
-        (``'minor->major'`` and ``'major->minor'``: fraction of a class's
-        pixels predicted as the other), ``recall_centre`` / ``recall_border``
-        (per class, pixel recall of pixels near / not near the centre), and
-        ``confusion`` (K x K pixel counts, rows = truth).
-    """
-    import torch
-    import torch.nn.functional as F
-
-    from reclip_mmseg.models.backbones import MaskCLIPViT
-    from reclip_mmseg.models.utils import (CLIPTextEncoder,
-                                           build_query_features)
-
-    clip_model = TOY_CLIP if clip_model is None else clip_model
-    num_classes = len(CLASSES)
-    backbone = MaskCLIPViT(clip_model=clip_model, pretrained=pretrained)
-    text_encoder = CLIPTextEncoder(clip_model, pretrained)
-    query = build_query_features(text_encoder, CLASSES, templates)
-
-    def run(imgs):
-        dense, logits_global = [], []
-        with torch.no_grad():
-            for i in range(0, len(imgs), batch_size):
-                x = _normalise(imgs[i:i + batch_size])
-                feat, _, glob = backbone(x, return_global=True)
-                logits = torch.einsum('bdhw,kd->bkhw', feat, query)
-                logits = F.interpolate(
-                    logits, size=x.shape[-2:], mode='bilinear',
-                    align_corners=False)
-                dense.append(logits.argmax(1))
-                logits_global.append(F.normalize(glob, dim=-1) @ query.T)
-        return torch.cat(dense).numpy(), torch.cat(logits_global).numpy()
-
-    # dense metrics
-    imgs, labels, _ = _heldout_scenes(num_images, seed)
-    pred, _ = run(imgs)
-    valid = labels != 255
-    conf = np.bincount(
-        labels[valid].astype(np.int64) * num_classes + pred[valid],
-        minlength=num_classes**2).reshape(num_classes, num_classes)
-    tp = np.diag(conf).astype(np.float64)
-    union = conf.sum(0) + conf.sum(1) - tp
-    with np.errstate(invalid='ignore', divide='ignore'):
-        iou = np.where(conf.sum(1) > 0, tp / union, np.nan)
-        row = conf / conf.sum(1, keepdims=True)
-    pair_confusion = {}
-    for major, minor in CONFUSABLE_PAIRS:
-        pair_confusion[f'{CLASSES[minor]}->{CLASSES[major]}'] = float(
-            row[minor, major])
-        pair_confusion[f'{CLASSES[major]}->{CLASSES[minor]}'] = float(
-            row[major, minor])
-
-    c = (IMAGE_SIZE - 1) / 2
-    near = np.hypot(_YY - c, _XX - c) <= bias.centre_radius * IMAGE_SIZE / 2
-    recall = {}
-    for where, region in (('centre', near), ('border', ~near)):
-        recall[where] = {}
-        for k in range(num_classes):
-            sel = (labels == k) & region
-            n = int(sel.sum())
-            recall[where][CLASSES[k]] = float(
-                (pred[sel] == k).mean()) if n else float('nan')
-
-    # global zero-shot on single-object images
-    imgs1, _, objects1 = _heldout_scenes(num_images, seed + 1, num_objects=1)
-    keep = [i for i, objs in enumerate(objects1) if objs]
-    _, glob_logits = run(imgs1[keep])
-    truth = np.array([objects1[i][0]['cls'] for i in keep])
-    centre = np.array([
-        is_near_centre(objects1[i][0]['centroid'], bias.centre_radius)
-        for i in keep
-    ])
-    hit = glob_logits.argmax(1) == truth
-    return dict(
-        mIoU=float(np.nanmean(iou)),
-        IoU={CLASSES[k]: float(iou[k])
-             for k in range(num_classes)},
-        global_top1=float(hit.mean()),
-        global_top1_centre=float(hit[centre].mean()),
-        global_top1_border=float(hit[~centre].mean()),
-        pair_confusion=pair_confusion,
-        recall_centre=recall['centre'],
-        recall_border=recall['border'],
-        confusion=conf.tolist(),
-        num_images=num_images,
-        centre_only=[CLASSES[k] for k in bias.centre_only])
-
-
-def format_evaluation(result: Dict) -> str:
-    """A readable printout of :func:`evaluate_toy_clip`'s result."""
-    lines = [
-        f"MaskCLIP dense mIoU (background ignored, {result['num_images']} "
-        f"held-out images): {result['mIoU']:.3f}",
-        f"global zero-shot top-1 on single-object images: "
-        f"{result['global_top1']:.3f} (centre "
-        f"{result['global_top1_centre']:.3f}, border "
-        f"{result['global_top1_border']:.3f})",
-        f"{'class':16s} {'IoU':>6s} {'rec.centre':>10s} {'rec.border':>10s}"
-    ]
-    for name in CLASSES:
-        tag = ' (centre-only in pretraining)' if name in result[
-            'centre_only'] else ''
-        lines.append(f"{name:16s} {result['IoU'][name]:6.3f} "
-                     f"{result['recall_centre'][name]:10.3f} "
-                     f"{result['recall_border'][name]:10.3f}{tag}")
-    lines.append('pair confusion (fraction of the first class\'s pixels '
-                 'predicted as the second):')
-    for pair, value in result['pair_confusion'].items():
-        lines.append(f'  {pair:32s} {value:.3f}')
-    return '\n'.join(lines)

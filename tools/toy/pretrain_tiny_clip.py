@@ -42,11 +42,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from toy_clip_eval import evaluate_toy_clip, format_evaluation
+
 from reclip_mmseg.models.utils import build_clip, build_tokenizer
 from reclip_mmseg.toy import (PRETRAIN_BIAS, TOY_CLIP, TOY_CLIP_CHECKPOINT,
-                              PretrainBias, caption_classes,
-                              evaluate_toy_clip, format_caption,
-                              format_evaluation, sample_scene)
+                              PretrainBias, caption_classes, format_caption,
+                              sample_scene)
 from reclip_mmseg.toy.world import CLIP_MEAN, CLIP_STD
 
 
