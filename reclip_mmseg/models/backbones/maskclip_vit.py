@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from mmseg.utils import OptMultiConfig
+from timm.layers import resample_abs_pos_embed
 from torch import Tensor
 
 from ..utils import build_clip, omit_in_checkpoints
@@ -15,9 +16,10 @@ def resample_patch_pos_embed(pos_embed: Tensor, old_grid: Tuple[int, int],
                              new_grid: Tuple[int, int]) -> Tensor:
     """Resize a ViT patch positional embedding to a new patch grid.
 
-    Bicubic, ``align_corners=False``, no antialiasing (as timm's
-    ``resample_abs_pos_embed`` with ``antialias=False``). Returned unchanged
-    when the grid is the pretraining grid.
+    timm's ``resample_abs_pos_embed`` (timm comes with open_clip): bicubic,
+    ``align_corners=False``, no antialiasing (the released code's
+    ``F.interpolate(mode='bicubic')``), computed in float32. Returned
+    unchanged when the grid is the pretraining grid.
 
     Args:
         pos_embed (Tensor): Patch embeddings without the class token,
@@ -29,11 +31,14 @@ def resample_patch_pos_embed(pos_embed: Tensor, old_grid: Tuple[int, int],
         Tensor: ``(1, C, h, w)``.
     """
     channels = pos_embed.shape[-1]
-    grid = pos_embed.reshape(1, *old_grid, channels).permute(0, 3, 1, 2)
-    if tuple(new_grid) == tuple(old_grid):
-        return grid
-    return F.interpolate(
-        grid, size=new_grid, mode='bicubic', align_corners=False)
+    resampled = resample_abs_pos_embed(
+        pos_embed[None],
+        list(new_grid),
+        list(old_grid),
+        num_prefix_tokens=0,
+        interpolation='bicubic',
+        antialias=False)
+    return resampled.reshape(1, *new_grid, channels).permute(0, 3, 1, 2)
 
 
 @MODELS.register_module()
