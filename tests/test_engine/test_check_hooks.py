@@ -108,7 +108,7 @@ def test_reclip_checkpoint_in_maskclip_model_fails(data_root, tmp_path):
     tester = Runner.from_cfg(
         _cfg(data_root, tmp_path / 'b', TINY_MASKCLIP, load_from=ckpt))
     with pytest.raises(ValueError,
-                       match=r'does not fit EncoderDecoder .* unexpected: '
+                       match=r'does not fit CLIPSegmentor .* unexpected: '
                        r'decode_head.conv_seg.bias'):
         tester.test()
 
