@@ -73,6 +73,6 @@ def test_config_builds_model(path):
         model.eval()
         ph, pw = model.backbone.patch_size
         with torch.no_grad():
-            dense, pos = model.backbone(torch.randn(1, 3, 64, 48))
-            assert head((dense, pos)).shape == (1, head.num_classes,
-                                                64 // ph, 48 // pw)
+            feats = model.backbone(torch.randn(1, 3, 64, 48))
+            assert head(feats).shape == (1, head.num_classes, 64 // ph,
+                                         48 // pw)

@@ -96,7 +96,8 @@ def evaluate_toy_clip(pretrained: Optional[str] = TOY_CLIP_CHECKPOINT,
         with torch.no_grad():
             for i in range(0, len(imgs), batch_size):
                 x = _normalise(imgs[i:i + batch_size])
-                feat, _, glob = backbone(x, return_global=True)
+                out = backbone(x, return_global=True)
+                feat, glob = out.dense, out.global_embed
                 logits = torch.einsum('bdhw,kd->bkhw', feat, query)
                 logits = F.interpolate(
                     logits, size=x.shape[-2:], mode='bilinear',

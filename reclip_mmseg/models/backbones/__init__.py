@@ -1,3 +1,7 @@
-from .maskclip_vit import MaskCLIPViT, resample_patch_pos_embed
+from .maskclip_vit import (CLIPFeatures, CLIPFeaturesWithGlobal, MaskCLIPViT,
+                           resample_patch_pos_embed)
 
-__all__ = ['MaskCLIPViT', 'resample_patch_pos_embed']
+__all__ = [
+    'MaskCLIPViT', 'CLIPFeatures', 'CLIPFeaturesWithGlobal',
+    'resample_patch_pos_embed'
+]

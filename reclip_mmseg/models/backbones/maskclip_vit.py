@@ -1,4 +1,4 @@
-from typing import Optional, Tuple, Union
+from typing import NamedTuple, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -39,6 +39,30 @@ def resample_patch_pos_embed(pos_embed: Tensor, old_grid: Tuple[int, int],
         interpolation='bicubic',
         antialias=False)
     return resampled.reshape(1, *new_grid, channels).permute(0, 3, 1, 2)
+
+
+class CLIPFeatures(NamedTuple):
+    """What :class:`MaskCLIPViT` returns; heads read it by name.
+
+    ``dense`` comes first, so mmseg's ``in_index=0`` (the heads' default)
+    selects the dense features where mmseg indexes the backbone outputs.
+
+    Attributes:
+        dense (Tensor): ``(B, D, h, w)`` MaskCLIP features, L2-normalised
+            over D.
+        pos_embed (Tensor): ``(1, C, h, w)`` the resized raw patch positional
+            embedding (ReCLIP++'s space-preference input).
+    """
+    dense: Tensor
+    pos_embed: Tensor
+
+
+class CLIPFeaturesWithGlobal(NamedTuple):
+    """:class:`CLIPFeatures` plus CLIP's global image embedding
+    ``global_embed`` ``(B, D)`` (not normalised), on request."""
+    dense: Tensor
+    pos_embed: Tensor
+    global_embed: Tensor
 
 
 @MODELS.register_module()
@@ -139,20 +163,22 @@ class MaskCLIPViT(BaseModule):
 
     def forward(self,
                 inputs: Tensor,
-                return_global: bool = False) -> Tuple[Tensor, ...]:
+                return_global: bool = False
+                ) -> Union[CLIPFeatures, CLIPFeaturesWithGlobal]:
         """Dense features, positional embedding and optionally the global one.
 
         Args:
             inputs (Tensor): Normalised images ``(B, 3, H, W)``, any H, W.
-            return_global (bool): Also return CLIP's global image embedding
-                (class token -> ln_post -> proj), equal to open_clip's
-                ``encode_image`` at the pretraining size.
+            return_global (bool): Also return CLIP's global image embedding:
+                the last block as CLIP runs it, then open_clip's own pooling
+                (``visual._pool``: class token, ``ln_post``) and ``proj``;
+                equal to open_clip's ``encode_image`` at the pretraining size
+                (at other sizes open_clip's forward cannot run: its
+                positional embedding is not resampled).
 
         Returns:
-            tuple[Tensor]: ``dense`` ``(B, D, h, w)`` L2-normalised over D;
-            ``pos_embed`` ``(1, C, h, w)``, the resized raw patch positional
-            embedding; and, if ``return_global``, ``global`` ``(B, D)``, not
-            normalised.
+            CLIPFeatures | CLIPFeaturesWithGlobal: ``dense``, ``pos_embed``
+            and, if ``return_global``, ``global_embed``.
         """
         visual = self.visual
         x, patch_pos, h, w = self._embed(inputs)
@@ -161,10 +187,11 @@ class MaskCLIPViT(BaseModule):
             x = block(x)
         dense = visual.ln_post(self._value_path(last, x)[:, 1:]) @ visual.proj
         dense = dense.transpose(1, 2).reshape(x.shape[0], -1, h, w)
-        outs = (F.normalize(dense, dim=1), patch_pos)
-        if return_global:
-            outs += (visual.ln_post(last(x)[:, 0]) @ visual.proj, )
-        return outs
+        outs = CLIPFeatures(F.normalize(dense, dim=1), patch_pos)
+        if not return_global:
+            return outs
+        pooled, _ = visual._pool(last(x))
+        return CLIPFeaturesWithGlobal(*outs, pooled @ visual.proj)
 
 
 def _check_supported(visual: nn.Module) -> None:

@@ -62,11 +62,13 @@ class BiasRectificationHead(MaskCLIPHead):
             ``test_cfg.test_output``. Defaults to ``'decoder'``.
     """
 
-    #: ``test_output`` name -> logits ``(B, K, h, w)`` from ``(dense, pos)``.
+    #: ``test_output`` name -> logits ``(B, K, h, w)`` from the backbone's
+    #: :class:`CLIPFeatures`.
     TEST_OUTPUTS = dict(
-        decoder=lambda head, dense, pos: head.forward((dense, pos)),
-        rectified=lambda head, dense, pos: head.rectified_logits(dense, pos),
-        query=lambda head, dense, pos: head.query_logits(dense))
+        decoder=lambda head, feats: head.forward(feats),
+        rectified=lambda head, feats: head.rectified_logits(
+            feats.dense, feats.pos_embed),
+        query=lambda head, feats: head.query_logits(feats.dense))
 
     def __init__(self,
                  *,
@@ -171,9 +173,10 @@ class BiasRectificationHead(MaskCLIPHead):
             dense.dtype)
 
     def forward(self, inputs: Tuple[Tensor, ...]) -> Tensor:
-        """Head logits ``(B, K, h, w)`` from ``(dense, pos_embed)``:
+        """Head logits ``(B, K, h, w)`` from the backbone's
+        :class:`CLIPFeatures` (``dense``, ``pos_embed``):
         ``D([dense, Q - B])``, plus ``Q - B`` if ``residual``."""
-        dense, pos = inputs[0], inputs[1]
+        dense, pos = inputs.dense, inputs.pos_embed
         rectified = self.rectified_logits(dense, pos)
         decoded = self.norm(self.conv_seg(torch.cat([dense, rectified], 1)))
         return rectified + decoded if self.residual else decoded
@@ -183,7 +186,7 @@ class BiasRectificationHead(MaskCLIPHead):
         """The logits named by ``test_cfg.test_output`` or ``test_output``."""
         name = (test_cfg or {}).get('test_output', self.test_output)
         self._check_test_output(name)
-        return self.TEST_OUTPUTS[name](self, inputs[0], inputs[1])
+        return self.TEST_OUTPUTS[name](self, inputs)
 
     def loss(self, inputs: Tuple[Tensor, ...], batch_data_samples: SampleList,
              train_cfg: ConfigType) -> dict:
@@ -208,7 +211,7 @@ class BiasRectificationHead(MaskCLIPHead):
         hypothesis = hypothesis_to_mask(
             [s.hypothesis for s in batch_data_samples], self.num_classes,
             logits.device)
-        loss = self.loss_decode(masks, inputs[0].float(),
+        loss = self.loss_decode(masks, inputs.dense.float(),
                                 self.query_features.float(), hypothesis)
         return {self.loss_decode.loss_name: loss}
 

@@ -52,6 +52,7 @@ class MaskCLIPHead(BaseDecodeHead):
                 f'{type(self).__name__}: num_classes={num_classes} does not '
                 f'match the {len(names)} class_names {names}')
         kwargs.setdefault('channels', in_channels)
+        kwargs.setdefault('in_index', 0)  # CLIPFeatures.dense
         kwargs.setdefault('dropout_ratio', 0.0)
         kwargs.setdefault('init_cfg', None)
         super().__init__(
@@ -97,7 +98,7 @@ class MaskCLIPHead(BaseDecodeHead):
                             self.query_features.to(dense.dtype))
 
     def forward(self, inputs: Tuple[Tensor, ...]) -> Tensor:
-        return self.query_logits(inputs[0])
+        return self.query_logits(inputs.dense)
 
     def predict_logits(self, inputs: Tuple[Tensor, ...],
                        test_cfg: ConfigType) -> Tensor:

@@ -61,7 +61,8 @@ def hypothesis_clip(segmentor) -> HypothesisCLIP:
     clip_model, pretrained = _clip_setting(segmentor)
     return HypothesisCLIP(
         query_features=lambda: head.query_features,
-        encode_crops=lambda crops: backbone(crops, return_global=True)[2],
+        encode_crops=lambda crops: backbone(crops,
+                                            return_global=True).global_embed,
         mean=getattr(pre, 'mean', None),
         std=getattr(pre, 'std', None),
         bgr_to_rgb=bool(pre.channel_conversion),

@@ -140,3 +140,23 @@ def test_random_weights_are_seeded_by_torch(tiny_clip_cfg):
     torch.manual_seed(3)
     b = build_clip(tiny_clip_cfg, None)
     assert torch.equal(a.visual.proj, b.visual.proj)
+
+
+def test_outputs_by_name_and_in_index(backbone_and_clip, tiny_clip_cfg):
+    backbone, _ = backbone_and_clip
+    images = torch.randn(1, 3, 64, 80)
+    with torch.no_grad():
+        feats = backbone(images)
+        both = backbone(images, return_global=True)
+    assert feats._fields == ('dense', 'pos_embed')
+    assert both._fields == ('dense', 'pos_embed', 'global_embed')
+    assert torch.equal(both.dense, feats.dense)
+    assert feats.dense.shape[1] == 32 and feats.pos_embed.shape[0] == 1
+    # mmseg's own input selection (in_index, default 0 in our heads) picks
+    # the dense features, never the positional embedding
+    head = MODELS.build(
+        dict(type='MaskCLIPHead', class_names=['a', 'b'],
+             clip_model=copy.deepcopy(tiny_clip_cfg), pretrained=None,
+             in_channels=32))
+    assert head.in_index == 0
+    assert head._transform_inputs(feats) is feats.dense

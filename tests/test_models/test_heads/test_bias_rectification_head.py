@@ -7,6 +7,7 @@ from conftest import TINY_CLIP
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
+from reclip_mmseg.models.backbones import CLIPFeatures
 from reclip_mmseg.models.losses import (hypothesis_to_mask,
                                         masked_contrastive_loss)
 
@@ -50,7 +51,7 @@ def test_loss_equals_hand_computation():
     # by hand, image 0 only; the batch mean divides by B = 2
     terms = []
     for i in hyps[0]:
-        pooled = (masks[0, i] * feats[0]).sum((1, 2)) / 20  # / (h*w)
+        pooled = (masks[0, i] * feats[0]).sum(CLIPFeatures(1, 2)) / 20  # / (h*w)
         logits = 100 * pooled @ query.T
         terms.append(-torch.log_softmax(logits, 0)[i])
     expected = torch.stack(terms).mean() / 2
@@ -83,7 +84,7 @@ def test_loss_module():
 def test_head_shapes_and_rectification():
     head = _head().eval()
     dense, pos = _inputs()
-    logits = head((dense, pos))
+    logits = head(CLIPFeatures(dense, pos))
     assert logits.shape == (2, 4, 6, 5)
     query = head.query_features
     q_logits = torch.einsum('bdhw,kd->bkhw', dense, query)
@@ -104,7 +105,7 @@ def test_head_class_count_mismatch():
 def test_gradients_reach_only_trainable_parts():
     head = _head().train()
     dense, pos = _inputs()
-    losses = head.loss((dense, pos), _samples([[0, 1], [3]]), None)
+    losses = head.loss(CLIPFeatures(dense, pos), _samples([[0, 1], [3]]), None)
     assert set(losses) == {'loss_contrast'}
     losses['loss_contrast'].backward()
     with_grad = {n for n, p in head.named_parameters() if p.grad is not None}
@@ -137,23 +138,23 @@ def test_bias_cache_reused_and_invalidated(monkeypatch):
     enc = head.text_encoder.encode_text
     monkeypatch.setattr(head.text_encoder, 'encode_text',
                         lambda *a, **k: text_calls.append(1) or enc(*a, **k))
-    first = head((dense, pos))
+    first = head(CLIPFeatures(dense, pos))
     for _ in range(3):
-        torch.testing.assert_close(head((dense, pos)), first)
+        torch.testing.assert_close(head(CLIPFeatures(dense, pos)), first)
     assert calls == [(6, 5)]  # one bias computation for 4 forwards
     assert text_calls == [1]  # Query features: once, at first use
-    head((dense[..., :4], pos[..., :4]))  # new grid size
+    head(CLIPFeatures(dense[..., :4], pos[..., :4]))  # new grid size
     assert calls == [(6, 5), (6, 4)]
     with torch.no_grad():  # a parameter changes in place (optimizer step)
         head.pos_proj.bias.add_(1.0)
-    head((dense[..., :4], pos[..., :4]))
+    head(CLIPFeatures(dense[..., :4], pos[..., :4]))
     assert len(calls) == 3
     head.load_state_dict(head.state_dict())  # loading weights
-    head((dense[..., :4], pos[..., :4]))
+    head(CLIPFeatures(dense[..., :4], pos[..., :4]))
     assert len(calls) == 4
     head.train()  # training never uses the cache
-    head((dense, pos))
-    head((dense, pos))
+    head(CLIPFeatures(dense, pos))
+    head(CLIPFeatures(dense, pos))
     assert len(calls) == 6
 
 
@@ -217,13 +218,13 @@ def test_planted_bias_training_beats_query_baseline():
     head.train()
     for _ in range(300):
         feats, _, hyps = world(8, gen)
-        loss = head.loss((feats, pos), _samples(hyps), None)['loss_contrast']
+        loss = head.loss(CLIPFeatures(feats, pos), _samples(hyps), None)['loss_contrast']
         optim.zero_grad()
         loss.backward()
         optim.step()
     head.eval()
     with torch.no_grad():
-        pred = head((test_feats, pos)).argmax(1)
+        pred = head(CLIPFeatures(test_feats, pos)).argmax(1)
     at_border = border.bool().expand_as(test_labels)
     base_border = (baseline == test_labels)[at_border].float().mean()
     ours_border = (pred == test_labels)[at_border].float().mean()
@@ -246,8 +247,8 @@ def test_loss_masks_are_hard_gumbel_of_scaled_logits(monkeypatch):
                             loss_forward(m, *a))
         dense, pos = _inputs(b=4, h=12, w=12)
         torch.manual_seed(1)
-        head.loss((dense, pos), _samples([[0, 1]] * 4), None)
-        return seen[0], head((dense, pos))
+        head.loss(CLIPFeatures(dense, pos), _samples([[0, 1]] * 4), None)
+        return seen[0], head(CLIPFeatures(dense, pos))
 
     masks, logits = masks_and_logits(100.0)
     assert masks.shape == logits.shape == (4, 4, 12, 12)
@@ -270,12 +271,12 @@ def test_bias_cache_keys_on_dtype():
     dense, pos = _inputs()
     with torch.no_grad():
         with torch.autocast('cpu', dtype=torch.bfloat16):
-            amp = head((dense, pos))
+            amp = head(CLIPFeatures(dense, pos))
         assert amp.dtype == torch.bfloat16
         assert head.bias_logits(pos).dtype == torch.float32
-        assert torch.equal(head((dense, pos)), fresh((dense, pos)))
+        assert torch.equal(head(CLIPFeatures(dense, pos)), fresh(CLIPFeatures(dense, pos)))
         with torch.autocast('cpu', dtype=torch.bfloat16):
-            assert torch.equal(head((dense, pos)), amp)  # cached again
+            assert torch.equal(head(CLIPFeatures(dense, pos)), amp)  # cached again
         head.double()
         bias = head.bias_logits(pos.double())
         assert bias.dtype == torch.float64
@@ -320,7 +321,7 @@ def test_planted_bias_only_rectification_fixes():
     head.train()
     for _ in range(100):
         feats, _, hyps = world(8, gen)
-        loss = head.loss((feats, pos), _samples(hyps), None)['loss_contrast']
+        loss = head.loss(CLIPFeatures(feats, pos), _samples(hyps), None)['loss_contrast']
         optim.zero_grad()
         loss.backward()
         optim.step()
@@ -333,7 +334,7 @@ def test_planted_bias_only_rectification_fixes():
     with torch.no_grad():
         q = head.query_logits(test_feats)
         bias = head.bias_logits(pos)
-        rectified = head((test_feats, pos))
+        rectified = head(CLIPFeatures(test_feats, pos))
     torch.testing.assert_close(rectified, q - bias)
     print(f'border accuracy: Q {border_acc(q):.3f}, Q - B '
           f'{border_acc(q - bias):.3f}, Q + B {border_acc(q + bias):.3f}')

@@ -6,6 +6,8 @@ import torch.nn.functional as F
 from conftest import TINY_CLIP
 from mmseg.registry import MODELS
 
+from reclip_mmseg.models.backbones import CLIPFeatures
+
 NAMES = ['cat', 'dog', 'car', 'tree']
 
 
@@ -45,7 +47,7 @@ def test_zero_init_residual_starts_at_rectified_logits(norm_cfg):
         head.train(mode)
         rect = head.rectified_logits(dense, pos)
         assert rect.abs().max() > 0.05  # not trivially zero
-        assert torch.equal(head((dense, pos)), rect)
+        assert torch.equal(head(CLIPFeatures(dense, pos)), rect)
     # the last layer is the norm when there is one, else the conv
     last = head.conv_seg if norm_cfg is None else head.norm
     assert last.weight.abs().sum() == 0 and last.bias.abs().sum() == 0
@@ -53,7 +55,7 @@ def test_zero_init_residual_starts_at_rectified_logits(norm_cfg):
         assert head.conv_seg.weight.std() > 0.01
     # one step moves the output away from Q - B: the decoder can learn
     head.train()
-    logits = head((dense, pos))
+    logits = head(CLIPFeatures(dense, pos))
     target = torch.randint(0, 4, (2, 6, 5))
     F.cross_entropy(logits, target).backward()
     assert last.weight.grad.abs().sum() > 0
@@ -63,7 +65,7 @@ def test_zero_init_residual_starts_at_rectified_logits(norm_cfg):
         for p in head.parameters():
             if p.grad is not None:
                 p -= 0.1 * p.grad
-    assert not torch.allclose(head((dense, pos)),
+    assert not torch.allclose(head(CLIPFeatures(dense, pos)),
                               head.rectified_logits(dense, pos))
 
 
@@ -72,7 +74,7 @@ def test_residual_adds_rectified_logits_to_the_decoder():
     dense, pos = _inputs()
     rect, decoded = _by_hand(head, dense, pos)
     assert decoded.abs().max() > 0.1  # Kaiming, not zero
-    torch.testing.assert_close(head((dense, pos)), rect + decoded)
+    torch.testing.assert_close(head(CLIPFeatures(dense, pos)), rect + decoded)
 
 
 def test_released_default_is_the_decoder_alone():
@@ -81,7 +83,7 @@ def test_released_default_is_the_decoder_alone():
     assert head.test_output == 'decoder'
     assert torch.equal(head.norm.weight, torch.ones(4))  # not zeroed
     dense, pos = _inputs()
-    torch.testing.assert_close(head((dense, pos)), _by_hand(head, dense,
+    torch.testing.assert_close(head(CLIPFeatures(dense, pos)), _by_hand(head, dense,
                                                             pos)[1])
 
 
@@ -95,21 +97,21 @@ def test_test_output_selects_the_predicted_logits(name):
     head = _head(residual=True).eval()
     dense, pos = _inputs(b=1)
     expected = dict(
-        decoder=head((dense, pos)),
+        decoder=head(CLIPFeatures(dense, pos)),
         rectified=head.rectified_logits(dense, pos),
         query=head.query_logits(dense))[name]
     metas = [dict(img_shape=(12, 10), pad_shape=(12, 10))]
     want = F.interpolate(expected, (12, 10), mode='bilinear',
                          align_corners=False)
     # from test_cfg, and from the constructor key
-    got = head.predict((dense, pos), metas, dict(test_output=name))
+    got = head.predict(CLIPFeatures(dense, pos), metas, dict(test_output=name))
     torch.testing.assert_close(got, want)
     head.test_output = name
-    torch.testing.assert_close(head.predict((dense, pos), metas, {}), want)
+    torch.testing.assert_close(head.predict(CLIPFeatures(dense, pos), metas, {}), want)
     # the three outputs really differ, so the selection is observable
     others = [k for k in ('decoder', 'rectified', 'query') if k != name]
     for other in others:
-        alt = head.predict((dense, pos), metas, dict(test_output=other))
+        alt = head.predict(CLIPFeatures(dense, pos), metas, dict(test_output=other))
         assert not torch.allclose(alt, want)
 
 
@@ -120,7 +122,7 @@ def test_unknown_test_output_is_named():
     head = _head().eval()
     dense, pos = _inputs(b=1)
     with pytest.raises(ValueError, match="got 'bias'"):
-        head.predict((dense, pos), [dict(img_shape=(6, 5))],
+        head.predict(CLIPFeatures(dense, pos), [dict(img_shape=(6, 5))],
                      dict(test_output='bias'))
 
 
@@ -138,10 +140,10 @@ def test_loss_masks_are_straight_through_gumbel_with_tau(tau, monkeypatch):
                         lambda m, *a: seen.append(m) or loss_forward(m, *a))
     from mmseg.structures import SegDataSample
     samples = [SegDataSample(metainfo=dict(hypothesis=[0, 1]))] * 2
-    logits = head((dense, pos)).detach().requires_grad_()
+    logits = head(CLIPFeatures(dense, pos)).detach().requires_grad_()
     monkeypatch.setattr(head, 'forward', lambda inputs: logits)
     torch.manual_seed(3)
-    head.loss((dense, pos), samples, None)
+    head.loss(CLIPFeatures(dense, pos), samples, None)
     masks = seen[0]
     weights = torch.randn_like(masks)
     (grad, ) = torch.autograd.grad((masks * weights).sum(), logits)

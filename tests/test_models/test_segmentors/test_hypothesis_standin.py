@@ -19,6 +19,7 @@ from mmengine.structures import PixelData
 from mmseg.registry import MODELS, TASK_UTILS
 from mmseg.structures import SegDataSample
 
+from reclip_mmseg.models.backbones import CLIPFeaturesWithGlobal
 from reclip_mmseg.models.utils import hypothesis as hypothesis_module
 
 MEAN = [122.771, 116.746, 104.094]
@@ -40,7 +41,7 @@ class MeanColourCLIP(nn.Module):
 
     def forward(self, x, return_global=False):
         assert return_global
-        return None, None, x.mean((2, 3))
+        return CLIPFeaturesWithGlobal(None, None, x.mean((2, 3)))
 
 
 def standin_segmentor():
