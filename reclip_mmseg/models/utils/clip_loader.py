@@ -16,8 +16,9 @@ import logging
 import os
 import os.path as osp
 import socket
+import urllib.request
 import zipfile
-from typing import Optional, Union
+from typing import Optional, Tuple, Union
 from urllib.parse import urlparse
 
 import open_clip
@@ -61,12 +62,29 @@ def _load_torchscript_weights(model: nn.Module, file: str) -> None:
     model.load_state_dict(state_dict, strict=True)
 
 
-def _host_reachable(url: str, timeout: float = 3.0) -> bool:
+def _connect_target(url: str) -> Optional[Tuple[str, int]]:
+    """Where a download of ``url`` connects first: the HTTPS proxy that
+    urllib/requests/huggingface_hub would use (``HTTPS_PROXY``, ``NO_PROXY``
+    honoured, via ``urllib.request.getproxies``), else the host itself."""
     host = urlparse(url).hostname
     if not host:
+        return None
+    proxy = urllib.request.getproxies().get('https')
+    if proxy and not urllib.request.proxy_bypass(host):
+        parsed = urlparse(proxy if '://' in proxy else f'http://{proxy}')
+        if parsed.hostname:
+            return parsed.hostname, parsed.port or 8080
+    return host, 443
+
+
+def _host_reachable(url: str, timeout: float = 3.0) -> bool:
+    """A fast check before open_clip's download (whose urllib fetch of the
+    OpenAI URL has no timeout and would hang where packets are dropped)."""
+    target = _connect_target(url)
+    if target is None:
         return False
     try:
-        socket.create_connection((host, 443), timeout=timeout).close()
+        socket.create_connection(target, timeout=timeout).close()
         return True
     except OSError:
         return False

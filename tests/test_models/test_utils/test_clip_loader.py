@@ -116,3 +116,28 @@ def test_cached_tag_loads_with_quick_gelu(tmp_path, monkeypatch):
         open_clip.get_pretrained_cfg(name, 'openai'),
         str(cache)).startswith(str(cache))
     assert osp.isfile(snap / 'open_clip_pytorch_model.bin')
+
+
+def test_reachability_probe_goes_through_the_https_proxy(monkeypatch):
+    from reclip_mmseg.models.utils import clip_loader
+    for var in ('HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy',
+                'ALL_PROXY', 'all_proxy'):
+        monkeypatch.delenv(var, raising=False)
+    url = 'https://openaipublic.azureedge.net/clip/models/x/ViT-B-16.pt'
+    assert clip_loader._connect_target(url) == (
+        'openaipublic.azureedge.net', 443)
+    monkeypatch.setenv('HTTPS_PROXY', 'http://proxy.example:3128')
+    assert clip_loader._connect_target(url) == ('proxy.example', 3128)
+    monkeypatch.setenv('NO_PROXY', 'azureedge.net')
+    assert clip_loader._connect_target(url) == (
+        'openaipublic.azureedge.net', 443)
+    monkeypatch.delenv('NO_PROXY')
+    calls = []
+
+    def connect(address, timeout=None, *args, **kwargs):
+        calls.append(address)
+        raise OSError('unreachable')
+
+    monkeypatch.setattr(socket, 'create_connection', connect)
+    assert not clip_loader._host_reachable(url)
+    assert calls == [('proxy.example', 3128)]
