@@ -1,4 +1,5 @@
-"""A tiny ReCLIP++ segmentor for the post-processing tests."""
+"""Tiny CLIP segmentors (MaskCLIP and ReCLIP++) for the post-processing
+tests."""
 import copy
 
 import torch
@@ -9,35 +10,11 @@ from mmseg.registry import MODELS
 NAMES = ['cat', 'dog', 'car', 'tree', 'sky']
 
 
-def tiny_maskclip(**test_cfg):
-    """The training-free MaskCLIP baseline (``CLIPSegmentor``), tiny."""
-    torch.manual_seed(0)
-    return MODELS.build(
-        ConfigDict(
-            type='CLIPSegmentor',
-            data_preprocessor=dict(
-                type='SegDataPreProcessor',
-                mean=[122.771, 116.746, 104.094],
-                std=[68.501, 66.632, 70.323],
-                bgr_to_rgb=True,
-                size_divisor=16),
-            backbone=dict(
-                type='MaskCLIPViT', clip_model=copy.deepcopy(TINY_CLIP),
-                pretrained=None),
-            decode_head=dict(
-                type='MaskCLIPHead',
-                class_names=NAMES,
-                clip_model=copy.deepcopy(TINY_CLIP),
-                pretrained=None,
-                in_channels=32),
-            test_cfg=dict(dict(mode='whole'), **test_cfg))).eval()
-
-
-def tiny_segmentor(**test_cfg):
+def _build(segmentor, head, test_cfg):
     torch.manual_seed(0)
     model = MODELS.build(
         ConfigDict(
-            type='ReCLIPPlusPlus',
+            type=segmentor,
             data_preprocessor=dict(
                 type='SegDataPreProcessor',
                 mean=[122.771, 116.746, 104.094],
@@ -48,13 +25,24 @@ def tiny_segmentor(**test_cfg):
                 type='MaskCLIPViT', clip_model=copy.deepcopy(TINY_CLIP),
                 pretrained=None),
             decode_head=dict(
-                type='BiasRectificationHead',
                 class_names=NAMES,
                 clip_model=copy.deepcopy(TINY_CLIP),
                 pretrained=None,
                 in_channels=32,
-                pos_channels=64,
-                norm_cfg=dict(type='BN')),
+                **head),
             test_cfg=dict(dict(mode='whole'), **test_cfg)))
     model.init_weights()
     return model.eval()
+
+
+def tiny_maskclip(**test_cfg):
+    """The training-free MaskCLIP baseline (``CLIPSegmentor``), tiny."""
+    return _build('CLIPSegmentor', dict(type='MaskCLIPHead'), test_cfg)
+
+
+def tiny_segmentor(**test_cfg):
+    """ReCLIP++ (``ReCLIPPlusPlus``), tiny."""
+    return _build(
+        'ReCLIPPlusPlus',
+        dict(type='BiasRectificationHead', pos_channels=64,
+             norm_cfg=dict(type='BN')), test_cfg)
