@@ -129,6 +129,10 @@ class MaskCLIPViT(BaseModule):
     def _embed(self, inputs: Tensor) -> Tuple[Tensor, Tensor, int, int]:
         """Patch + class tokens with resampled positions, after ``ln_pre``.
 
+        open_clip's ``VisionTransformer._embeds`` with one change: the
+        positional embedding is resampled to the input's patch grid (open_clip
+        adds it at the pretraining grid only) and padding is applied first.
+
         Returns:
             tuple: tokens ``(B, 1 + h*w, C)``, raw patch positional embedding
             ``(1, C, h, w)``, h, w.

@@ -106,6 +106,8 @@ class CLIPTextEncoder(nn.Module):
         Returns:
             Tensor: ``(N, D)``, not normalised.
         """
+        # open_clip's encode_text after its token lookup (it takes ids only;
+        # learnable prompts are embeddings), read at the given EOT position.
         cast_dtype = self.transformer.get_cast_dtype()
         x = embeddings.to(cast_dtype) + self.positional_embedding.to(
             cast_dtype)
