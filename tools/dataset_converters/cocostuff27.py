@@ -25,8 +25,12 @@ from reclip_mmseg.datasets.cocostuff27 import convert_cocostuff27_label
 OUT_SUFFIX = '_labelTrainIds27.png'
 
 
-def convert_file(in_file: str, out_dir: str) -> str:
-    """Convert one fine label PNG; returns the path written."""
+def convert_file(in_file: str,
+                 out_dir: str,
+                 convert=convert_cocostuff27_label,
+                 out_suffix: str = OUT_SUFFIX) -> str:
+    """Convert one fine label PNG with ``convert``; returns the path
+    written (``<name><out_suffix>``)."""
     label = mmcv.imread(in_file, flag='unchanged')
     if label is None:
         raise ValueError(f'cannot decode label PNG: {in_file}')
@@ -34,15 +38,14 @@ def convert_file(in_file: str, out_dir: str) -> str:
         raise ValueError(f'expected a single-channel label PNG, got shape '
                          f'{label.shape}: {in_file}')
     name = osp.splitext(osp.basename(in_file))[0]
-    out_file = osp.join(out_dir, name + OUT_SUFFIX)
-    if not mmcv.imwrite(convert_cocostuff27_label(label), out_file):
+    out_file = osp.join(out_dir, name + out_suffix)
+    if not mmcv.imwrite(convert(label), out_file):
         raise OSError(f'cannot write {out_file}')
     return out_file
 
 
-def parse_args():
-    parser = argparse.ArgumentParser(
-        description='Convert COCO-Stuff-164k labels to the 27 coarse classes')
+def parse_args(description: str, out_suffix: str):
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
         'data_root', help='COCO-Stuff root (holds annotations/<split>/)')
     parser.add_argument(
@@ -52,29 +55,37 @@ def parse_args():
         help='annotation sub-directories to convert')
     parser.add_argument(
         '--out-dir',
-        help='write OUT_DIR/<split>/*' + OUT_SUFFIX + ' instead of next to '
+        help='write OUT_DIR/<split>/*' + out_suffix + ' instead of next to '
         'the inputs')
     parser.add_argument(
         '--nproc', type=int, default=1, help='number of processes')
     return parser.parse_args()
 
 
-def main():
-    args = parse_args()
+def main(convert=convert_cocostuff27_label,
+         out_suffix: str = OUT_SUFFIX,
+         description: str = 'Convert COCO-Stuff-164k labels to the 27 '
+         'coarse classes'):
+    """Convert every fine label PNG of each split (also the COCO-Object
+    converter's entry point, with its own ``convert`` and suffix)."""
+    args = parse_args(description, out_suffix)
     for split in args.split:
         in_dir = osp.join(args.data_root, 'annotations', split)
         if not osp.isdir(in_dir):
             raise FileNotFoundError(
                 f'input directory does not exist: {in_dir}')
-        # Skip outputs of this tool and of mmseg's coco_stuff164k.py.
+        # Skip outputs of these tools and of mmseg's coco_stuff164k.py.
         in_files = sorted(
             f for f in glob(osp.join(in_dir, '*.png'))
-            if '_labelTrainIds' not in osp.basename(f))
+            if '_labelTrainIds' not in osp.basename(f)
+            and out_suffix not in osp.basename(f))
         if not in_files:
             raise FileNotFoundError(f'no label PNGs in {in_dir}')
         out_dir = osp.join(args.out_dir, split) if args.out_dir else in_dir
         mkdir_or_exist(out_dir)
-        func = partial(convert_file, out_dir=out_dir)
+        func = partial(
+            convert_file, out_dir=out_dir, convert=convert,
+            out_suffix=out_suffix)
         if args.nproc > 1:
             track_parallel_progress(func, in_files, args.nproc)
         else:
