@@ -211,10 +211,11 @@ def test_checkpoint_loader_missing_file_names_path(tmp_path):
 
 def test_cpu_distributed_launcher():
     from mmengine.dist import utils as dist_utils
+    from reclip_mmseg.compat import accelerator_available
     replaced = getattr(dist_utils._init_dist_pytorch, 'reclip_fix', False)
-    # replaced exactly where CUDA is missing (torchrun end to end:
+    # replaced exactly where no accelerator is present (torchrun end to end:
     # tests/test_tools/test_train_test_tools.py)
-    assert replaced == (not torch.cuda.is_available())
+    assert replaced == (not accelerator_available())
     if replaced:
         with pytest.raises(ValueError, match='needs CUDA'):
             dist_utils._init_dist_pytorch('nccl', init_backend='deepspeed')
