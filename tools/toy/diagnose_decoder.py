@@ -116,9 +116,10 @@ def main(argv=None):
                  if hasattr(bn, 'running_var') else torch.ones(k))
         for data in batch:
             data = model.data_preprocessor(data, False)
-            dense, pos = model.extract_feat(data['inputs'])[:2]
+            feats = model.extract_feat(data['inputs'])
+            dense, pos = feats.dense, feats.pos_embed
             rect = head.rectified_logits(dense, pos)
-            logits = head.forward((dense, pos))
+            logits = head.forward(feats)
             nob = head.norm(head.conv_seg(torch.cat(
                 [dense, head.query_logits(dense)], 1)))
             if head.residual:
