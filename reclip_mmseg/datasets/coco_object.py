@@ -4,6 +4,8 @@ import numpy as np
 from mmseg.datasets import BaseSegDataset, COCOStuffDataset
 from mmseg.registry import DATASETS
 
+from .cocostuff27 import apply_label_lut
+
 __all__ = ['COCOObjectDataset', 'COCO_THING_IDS', 'convert_coco_object_label']
 
 #: The 80 COCO thing classes' ids in the COCO-Stuff-164k label maps
@@ -32,16 +34,7 @@ def convert_coco_object_label(label: np.ndarray) -> np.ndarray:
     Returns:
         np.ndarray: (H, W) uint8 map of ids 0..80.
     """
-    label = np.asarray(label)
-    if label.ndim != 2:
-        raise ValueError(f'expected a (H, W) label map, got shape '
-                         f'{label.shape}')
-    if not np.issubdtype(label.dtype, np.integer):
-        raise TypeError(f'expected an integer label map, got {label.dtype}')
-    out = np.zeros(label.shape, dtype=np.uint8)
-    valid = (label >= 0) & (label <= 255)
-    out[valid] = _LUT[label[valid]]
-    return out
+    return apply_label_lut(label, _LUT, outside=0)
 
 
 @DATASETS.register_module()

@@ -57,15 +57,22 @@ def convert_cocostuff27_label(label: np.ndarray) -> np.ndarray:
         np.ndarray: (H, W) uint8 map of coarse ids 0..26; 255 where the input
         is 255 or any id not in :data:`FINE_TO_COARSE27`.
     """
+    return apply_label_lut(label, _LUT, outside=255)
+
+
+def apply_label_lut(label: np.ndarray, lut: np.ndarray,
+                    outside: int) -> np.ndarray:
+    """``lut[label]`` for a (H, W) integer map; values outside 0..255 get
+    ``outside``. Raises naming the shape or dtype of a bad map."""
     label = np.asarray(label)
     if label.ndim != 2:
         raise ValueError(f'expected a (H, W) label map, got shape '
                          f'{label.shape}')
     if not np.issubdtype(label.dtype, np.integer):
         raise TypeError(f'expected an integer label map, got {label.dtype}')
-    out = np.full(label.shape, 255, dtype=np.uint8)
+    out = np.full(label.shape, outside, dtype=np.uint8)
     valid = (label >= 0) & (label <= 255)
-    out[valid] = _LUT[label[valid]]
+    out[valid] = lut[label[valid]]
     return out
 
 
