@@ -18,6 +18,8 @@ RULES = 'models/utils/hypothesis_rules.py'
 PD = 'models/postprocess/prompt_denoise.py'
 SEGMENTOR = 'models/segmentors/clip_segmentor.py'
 VIT = 'models/backbones/maskclip_vit.py'
+LBR = 'models/backbones/last_block_rules.py'
+POS = 'models/backbones/pos_embed_resize.py'
 METRIC = 'evaluation/bias_metric.py'
 PCIOU = 'evaluation/per_class_iou.py'
 I16 = ('issue16', )
@@ -120,14 +122,15 @@ MUTATIONS = [
     m('fingerprint_no_min_votes', HYP, '            min_votes=self.min_votes,\n',
       '', SEG),
     # -- backbone / text ------------------------------------------------
-    m('value_path_no_residual', VIT, 'v = x + block.ls_1(',
-      'v = block.ls_1(', BACKBONE),
-    m('value_path_uses_key', VIT, 'attn.in_proj_weight[2 * width:]',
+    m('value_path_no_residual', LBR,
+      'return _residual_mlp(block, x, block.ls_1(attn.out_proj(v)))',
+      'return block.ls_1(attn.out_proj(v))', BACKBONE),
+    m('value_path_uses_key', LBR, 'attn.in_proj_weight[2 * width:]',
       'attn.in_proj_weight[width:2 * width]', BACKBONE),
     m('dense_not_normalised', VIT,
       'outs = CLIPFeatures(F.normalize(dense, dim=1),',
       'outs = CLIPFeatures(dense,', BACKBONE),
-    m('pos_embed_bilinear', VIT, "interpolation='bicubic'",
+    m('pos_embed_bilinear', POS, "interpolation='bicubic'",
       "interpolation='bilinear'",
       BACKBONE),
     m('reference_per_class_norm', 'models/utils/prompt_learner.py',

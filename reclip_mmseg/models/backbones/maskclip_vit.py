@@ -1,3 +1,4 @@
+import inspect
 from typing import NamedTuple, Optional, Tuple, Union
 
 import torch
@@ -6,39 +7,11 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from mmseg.utils import OptMultiConfig
-from timm.layers import resample_abs_pos_embed
 from torch import Tensor
 
 from ..utils import build_clip, omit_in_checkpoints
-
-
-def resample_patch_pos_embed(pos_embed: Tensor, old_grid: Tuple[int, int],
-                             new_grid: Tuple[int, int]) -> Tensor:
-    """Resize a ViT patch positional embedding to a new patch grid.
-
-    timm's ``resample_abs_pos_embed`` (timm comes with open_clip): bicubic,
-    ``align_corners=False``, no antialiasing (the released code's
-    ``F.interpolate(mode='bicubic')``), computed in float32. Returned
-    unchanged when the grid is the pretraining grid.
-
-    Args:
-        pos_embed (Tensor): Patch embeddings without the class token,
-            ``(old_h * old_w, C)``.
-        old_grid (tuple[int, int]): ``(old_h, old_w)``.
-        new_grid (tuple[int, int]): ``(h, w)``.
-
-    Returns:
-        Tensor: ``(1, C, h, w)``.
-    """
-    channels = pos_embed.shape[-1]
-    resampled = resample_abs_pos_embed(
-        pos_embed[None],
-        list(new_grid),
-        list(old_grid),
-        num_prefix_tokens=0,
-        interpolation='bicubic',
-        antialias=False)
-    return resampled.reshape(1, *new_grid, channels).permute(0, 3, 1, 2)
+from .last_block_rules import get_last_block_rule
+from .pos_embed_resize import POS_EMBED_RESIZERS
 
 
 class CLIPFeatures(NamedTuple):
@@ -78,6 +51,15 @@ class MaskCLIPViT(BaseModule):
     patch size, and the patch positional embedding is resampled bicubically
     to the patch grid at run time.
 
+    ``last_block`` swaps the last block's rule for another one from
+    :data:`~.last_block_rules.LAST_BLOCK_RULES` (``'sclip'``,
+    ``'clearclip'``, ``'naclip'`` with ``last_block_cfg=dict(sigma=5.0)``,
+    ``'vanilla'``); ``dense`` then holds that rule's tokens through
+    ``ln_post`` and ``proj``. The global embedding always comes from CLIP's
+    own last block. ``pos_embed_resize='scale_factor'`` resizes the
+    positional embedding as SCLIP, ClearCLIP and NACLIP do
+    (:data:`~.pos_embed_resize.POS_EMBED_RESIZERS`).
+
     The whole tower is frozen and stays in eval mode, even when the segmentor
     is put in train mode.
 
@@ -96,6 +78,11 @@ class MaskCLIPViT(BaseModule):
             local checkpoint path (open_clip state dict or OpenAI TorchScript
             archive), or None for random weights.
         cache_dir (str, optional): Download cache for pretrained tags.
+        last_block (str): Last-block rule. Defaults to ``'maskclip'``.
+        last_block_cfg (dict, optional): The rule's options (NACLIP:
+            ``sigma``).
+        pos_embed_resize (str): ``'bicubic'`` (``size=``, default) or
+            ``'scale_factor'`` (the peers' ``(h + 0.1) / 14``).
         init_cfg (dict, optional): mmengine init config. Defaults to None.
     """
 
@@ -103,8 +90,23 @@ class MaskCLIPViT(BaseModule):
                  clip_model: Union[str, dict] = 'ViT-B-16',
                  pretrained: Optional[str] = 'openai',
                  cache_dir: Optional[str] = None,
+                 last_block: str = 'maskclip',
+                 last_block_cfg: Optional[dict] = None,
+                 pos_embed_resize: str = 'bicubic',
                  init_cfg: OptMultiConfig = None):
         super().__init__(init_cfg=init_cfg)
+        self.last_block = get_last_block_rule(last_block)
+        self.last_block_cfg = dict(last_block_cfg or {})
+        try:
+            inspect.signature(self.last_block).bind(None, None, None,
+                                                    **self.last_block_cfg)
+        except TypeError as e:
+            raise ValueError(f'last_block_cfg={self.last_block_cfg} does '
+                             f'not fit last_block={last_block!r}: {e}')
+        if pos_embed_resize not in POS_EMBED_RESIZERS:
+            raise KeyError(f'unknown pos_embed_resize {pos_embed_resize!r}; '
+                           f'known: {sorted(POS_EMBED_RESIZERS)}')
+        self.resize_pos_embed = POS_EMBED_RESIZERS[pos_embed_resize]
         visual = build_clip(clip_model, pretrained, cache_dir=cache_dir).visual
         _check_supported(visual)
         self.visual = visual.requires_grad_(False).eval()
@@ -148,22 +150,11 @@ class MaskCLIPViT(BaseModule):
         cls_token = visual.class_embedding.to(x.dtype).expand(
             x.shape[0], 1, -1)
         pos = visual.positional_embedding
-        patch_pos = resample_patch_pos_embed(pos[1:], self.grid_size, (h, w))
+        patch_pos = self.resize_pos_embed(pos[1:], self.grid_size, (h, w))
         pos = torch.cat([pos[:1], patch_pos.flatten(2)[0].T], dim=0)
         x = torch.cat([cls_token, x], dim=1) + pos.to(x.dtype)
         x = visual.ln_pre(visual.patch_dropout(x))
         return x, patch_pos, h, w
-
-    def _value_path(self, block: nn.Module, x: Tensor) -> Tensor:
-        """The last block with attention reduced to its value path."""
-        attn = block.attn
-        width = x.shape[-1]
-        v = F.linear(
-            block.ln_1(x), attn.in_proj_weight[2 * width:],
-            attn.in_proj_bias[2 * width:]
-            if attn.in_proj_bias is not None else None)
-        v = x + block.ls_1(attn.out_proj(v))
-        return v + block.ls_2(block.mlp(block.ln_2(v)))
 
     def forward(self,
                 inputs: Tensor,
@@ -189,7 +180,8 @@ class MaskCLIPViT(BaseModule):
         *blocks, last = visual.transformer.resblocks
         for block in blocks:
             x = block(x)
-        dense = visual.ln_post(self._value_path(last, x)[:, 1:]) @ visual.proj
+        tokens = self.last_block(last, x, (h, w), **self.last_block_cfg)
+        dense = visual.ln_post(tokens[:, 1:]) @ visual.proj
         dense = dense.transpose(1, 2).reshape(x.shape[0], -1, h, w)
         outs = CLIPFeatures(F.normalize(dense, dim=1), patch_pos)
         if not return_global:

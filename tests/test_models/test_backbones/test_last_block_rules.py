@@ -6,6 +6,7 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from reclip_mmseg.models.backbones.last_block_rules import (
     LAST_BLOCK_RULES, gaussian_neighbourhood, get_last_block_rule)
@@ -180,3 +181,83 @@ def test_layout_is_row_major(block_and_tokens):
         a = get_last_block_rule('naclip')(block, x, GRID, sigma=1.0)
         b = get_last_block_rule('naclip')(block, x, GRID[::-1], sigma=1.0)
     assert (a - b).abs().max() > 1e-4
+
+
+@pytest.fixture(scope='module')
+def tiny_clip_path(tmp_path_factory):
+    from conftest import TINY_CLIP
+    torch.manual_seed(0)
+    clip = build_clip(copy.deepcopy(TINY_CLIP), None)
+    path = tmp_path_factory.mktemp('clip') / 'tiny.pt'
+    torch.save(clip.state_dict(), path)
+    return str(path), clip.eval()
+
+
+def _backbone(path, **kwargs):
+    from conftest import TINY_CLIP
+    from mmseg.registry import MODELS
+    return MODELS.build(
+        dict(type='MaskCLIPViT', clip_model=copy.deepcopy(TINY_CLIP),
+             pretrained=path, **kwargs))
+
+
+@pytest.mark.parametrize('rule,cfg', [('maskclip', {}), ('sclip', {}),
+                                      ('clearclip', {}),
+                                      ('naclip', dict(sigma=2.0)),
+                                      ('vanilla', {})])
+def test_backbone_key_selects_the_rule(tiny_clip_path, rule, cfg):
+    """MaskCLIPViT(last_block=rule): dense = normalised ln_post(reference
+    rule) @ proj at a 5 x 7 grid (odd size 80 x 100, padded to 80 x 112);
+    the global embedding stays CLIP's whatever the rule."""
+    path, clip = tiny_clip_path
+    backbone = _backbone(path, last_block=rule, last_block_cfg=cfg)
+    default = _backbone(path)
+    torch.manual_seed(2)
+    images = torch.randn(2, 3, 80, 100)
+    with torch.no_grad():
+        out = backbone(images, return_global=True)
+        glob = default(images, return_global=True).global_embed
+        x, _, h, w = backbone._embed(images)
+        *blocks, last = clip.visual.transformer.resblocks
+        for blk in blocks:
+            x = blk(x)
+        ref = reference(rule, last, x, **cfg)
+        ref = clip.visual.ln_post(ref[:, 1:]) @ clip.visual.proj
+        ref = F.normalize(ref, dim=-1).transpose(1, 2).reshape(2, -1, 5, 7)
+    assert (h, w) == GRID
+    torch.testing.assert_close(out.dense, ref, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(out.global_embed, glob)
+
+
+def test_backbone_default_is_maskclip_and_bad_keys(tiny_clip_path):
+    path, _ = tiny_clip_path
+    images = torch.randn(1, 3, 48, 64)
+    with torch.no_grad():
+        a = _backbone(path)(images).dense
+        b = _backbone(path, last_block='maskclip')(images).dense
+    assert torch.equal(a, b)
+    with pytest.raises(KeyError, match="unknown last_block 'nac'"):
+        _backbone(path, last_block='nac')
+    with pytest.raises(ValueError, match=r"last_block_cfg=\{'sigma': 1\} "
+                       r"does not fit last_block='sclip'"):
+        _backbone(path, last_block='sclip', last_block_cfg=dict(sigma=1))
+    with pytest.raises(KeyError, match="unknown pos_embed_resize 'area'; "
+                       r"known: \['bicubic', 'scale_factor'\]"):
+        _backbone(path, pos_embed_resize='area')
+
+
+def test_backbone_pos_embed_resize_key(tiny_clip_path):
+    from reclip_mmseg.models.backbones import (
+        resample_patch_pos_embed, resample_patch_pos_embed_scale_factor)
+    path, clip = tiny_clip_path
+    images = torch.randn(1, 3, 80, 112)
+    patch_pos = clip.visual.positional_embedding[1:]
+    with torch.no_grad():
+        peers = _backbone(path, pos_embed_resize='scale_factor')(images)
+        ours = _backbone(path)(images)
+    torch.testing.assert_close(
+        peers.pos_embed,
+        resample_patch_pos_embed_scale_factor(patch_pos, (14, 14), GRID))
+    torch.testing.assert_close(
+        ours.pos_embed, resample_patch_pos_embed(patch_pos, (14, 14), GRID))
+    assert (peers.dense - ours.dense).abs().max() > 1e-4
