@@ -97,6 +97,9 @@ class BiasRectificationHead(MaskCLIPHead):
             loss_decode=loss_decode,
             init_cfg=init_cfg,
             **kwargs)
+        if self.synonym_queries:
+            raise ValueError('BiasRectificationHead learns one class per '
+                             'class name: synonym_queries must be False')
         if not hasattr(self.loss_decode, 'loss_name') or isinstance(
                 self.loss_decode, nn.ModuleList):
             raise TypeError('BiasRectificationHead takes one loss module '

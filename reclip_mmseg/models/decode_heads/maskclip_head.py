@@ -32,6 +32,11 @@ class MaskCLIPHead(BaseDecodeHead):
         templates (Sequence): Prompt templates. Defaults to the 85 ReCLIP++
             templates.
         cache_dir (str, optional): Download cache for pretrained tags.
+        synonym_queries (bool): Give one logit per synonym (each synonym its
+            own query, Q >= K outputs, as SCLIP/ClearCLIP/NACLIP) instead of
+            one per class with its synonyms' features averaged; the peers'
+            ``SynonymSoftmax`` step then takes the max over each class's
+            synonyms. Defaults to False.
     """
 
     def __init__(self,
@@ -43,6 +48,7 @@ class MaskCLIPHead(BaseDecodeHead):
                  num_classes: Optional[int] = None,
                  templates: Sequence = RECLIP_TEMPLATES,
                  cache_dir: Optional[str] = None,
+                 synonym_queries: bool = False,
                  **kwargs):
         if 'pd_threshold' in kwargs:
             raise ValueError(PD_MOVED)
@@ -51,6 +57,10 @@ class MaskCLIPHead(BaseDecodeHead):
             raise ValueError(
                 f'{type(self).__name__}: num_classes={num_classes} does not '
                 f'match the {len(names)} class_names {names}')
+        if synonym_queries:  # one query per synonym, in order
+            names = [q for n in names
+                     for q in ([n] if isinstance(n, str) else n)]
+        self.synonym_queries = synonym_queries
         kwargs.setdefault('channels', in_channels)
         kwargs.setdefault('in_index', 0)  # CLIPFeatures.dense
         kwargs.setdefault('dropout_ratio', 0.0)

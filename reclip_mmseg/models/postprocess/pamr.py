@@ -4,7 +4,7 @@ from typing import Iterator, List, Sequence
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmseg.registry import MODELS
+from mmseg.registry import MODELS, TASK_UTILS
 from torch import Tensor
 
 #: The 8 neighbour offsets of a 3x3 kernel (row-major, centre left out).
@@ -88,4 +88,34 @@ class PAMR(nn.Module):
         return f'num_iter={self.num_iter}, dilations={self.dilations}'
 
 
-__all__: List[str] = ['PAMR', 'pamr_affinity']
+
+
+@TASK_UTILS.register_module(name='PAMR')
+class PAMRStep:
+    """Post-processing step: :class:`PAMR` on the logits, guided by the
+    normalised input image.
+
+    Exact to SCLIP/NACLIP in ``test_cfg.postprocess_merged`` (after slide
+    merging, at the original image size, before any scale or softmax). In
+    ``test_cfg.postprocess`` it refines each forward's logits at the input
+    (crop) size instead.
+
+    Args:
+        num_iter (int): Iterations. Defaults to 10.
+        dilations (Sequence[int]): Neighbour distances. Defaults to (8, 16).
+    """
+
+    def __init__(self, num_iter: int = 10, dilations: Sequence[int] = (8, 16)):
+        self.pamr = PAMR(num_iter, dilations)
+
+    def __call__(self, seg_logits: Tensor, inputs: Tensor,
+                 batch_img_metas: List[dict]) -> Tensor:
+        """``(B, K, h, w)`` logits to ``(B, K, H, W)``, ``inputs``
+        ``(B, 3, H, W)``."""
+        return self.pamr(inputs, seg_logits)
+
+    def __repr__(self) -> str:
+        return f'PAMR({self.pamr.extra_repr()})'
+
+
+__all__: List[str] = ['PAMR', 'PAMRStep', 'pamr_affinity']

@@ -1,5 +1,8 @@
 from typing import List, Optional
 
+import torch
+import torch.nn.functional as F
+from mmengine.structures import PixelData
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
 from mmseg.utils import OptSampleList, SampleList
@@ -49,6 +52,15 @@ class CLIPSegmentor(EncoderDecoder):
     when the logits already have the original size (exact: that resize is
     the identity; see :func:`reclip_mmseg.compat.identity_resize_skipped`).
 
+    A second chain, ``test_cfg.postprocess_merged``, runs once per image on
+    the merged logits (after slide inference) at the original image size,
+    with the normalised input unpadded, unflipped and resized there the same
+    way (bilinear) as its guide: where SCLIP and NACLIP apply PAMR and all
+    three peers their ``logit_scale`` / softmax / synonym max /
+    ``prob_thd`` (e.g. ``[dict(type='PAMR'), dict(type='SynonymSoftmax',
+    ...), dict(type='BackgroundThreshold', prob_thd=0.1)]``). Its output is
+    the sample's ``seg_logits`` and its argmax the prediction.
+
     Args:
         **kwargs: ``EncoderDecoder`` arguments (backbone ``MaskCLIPViT``,
             decode_head ``MaskCLIPHead`` or ``BiasRectificationHead``, ...).
@@ -61,6 +73,8 @@ class CLIPSegmentor(EncoderDecoder):
         if 'pd_threshold' in test_cfg:
             raise ValueError(PD_MOVED)
         self.postprocess = PostProcessChain(test_cfg.get('postprocess', ()))
+        self.postprocess_merged = PostProcessChain(
+            test_cfg.get('postprocess_merged', ()))
         self.out_channels = self.postprocess.out_channels(self.out_channels)
 
     def encode_decode(self, inputs: Tensor,
@@ -73,6 +87,37 @@ class CLIPSegmentor(EncoderDecoder):
         logits = self.decode_head.predict_logits(x, self.test_cfg)
         logits = self.postprocess(logits, inputs, batch_img_metas)
         return self.decode_head.resize_logits(logits, batch_img_metas)
+
+    def predict(self,
+                inputs: Tensor,
+                data_samples: OptSampleList = None) -> SampleList:
+        """``EncoderDecoder.predict``, then ``test_cfg.postprocess_merged``
+        per image at its original size (see the class doc)."""
+        if not len(self.postprocess_merged):
+            return super().predict(inputs, data_samples)
+        batch_img_metas = [s.metainfo for s in data_samples] \
+            if data_samples is not None else [
+                dict(ori_shape=inputs.shape[2:], img_shape=inputs.shape[2:],
+                     pad_shape=inputs.shape[2:], padding_size=[0] * 4)
+            ] * len(inputs)
+        seg_logits = self.inference(inputs, batch_img_metas)
+        num = seg_logits.shape[1]
+        # the guide image goes through the same unpad / flip / resize
+        guide = inputs.to(seg_logits.dtype)
+        if guide.shape[2:] != seg_logits.shape[2:]:
+            guide = F.interpolate(guide, seg_logits.shape[2:],
+                                  mode='bilinear', align_corners=False)
+        samples = self.postprocess_result(
+            torch.cat([seg_logits, guide], 1), data_samples)
+        for sample, meta in zip(samples, batch_img_metas):
+            both = sample.seg_logits.data[None]
+            logits = self.postprocess_merged(both[:, :num], both[:, num:],
+                                             [meta])[0]
+            sample.set_data(
+                dict(seg_logits=PixelData(data=logits),
+                     pred_sem_seg=PixelData(
+                         data=logits.argmax(0, keepdim=True))))
+        return samples
 
     def postprocess_result(self,
                            seg_logits: Tensor,
