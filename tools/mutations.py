@@ -20,6 +20,8 @@ SEGMENTOR = 'models/segmentors/clip_segmentor.py'
 VIT = 'models/backbones/maskclip_vit.py'
 LBR = 'models/backbones/last_block_rules.py'
 POS = 'models/backbones/pos_embed_resize.py'
+PAMR_FILE = 'models/postprocess/pamr.py'
+PEER = 'models/postprocess/peer_probs.py'
 METRIC = 'evaluation/bias_metric.py'
 PCIOU = 'evaluation/per_class_iou.py'
 I16 = ('issue16', )
@@ -130,6 +132,27 @@ MUTATIONS = [
     m('dense_not_normalised', VIT,
       'outs = CLIPFeatures(F.normalize(dense, dim=1),',
       'outs = CLIPFeatures(dense,', BACKBONE),
+    m('sclip_averaged', LBR,
+      'weights = _similarity(q, q).softmax(-1) + _similarity(k, k)',
+      'weights = 0.5 * _similarity(q, q).softmax(-1) + 0.5 * _similarity(k, k)',
+      BACKBONE),
+    m('naclip_no_omega', LBR, '(_similarity(k, k) + omega).softmax(-1)',
+      '_similarity(k, k).softmax(-1)', BACKBONE),
+    m('clearclip_keeps_residual', LBR,
+      'return _attend(block, _similarity(q, q).softmax(-1), v)',
+      'return x + _attend(block, _similarity(q, q).softmax(-1), v)',
+      BACKBONE),
+    m('peers_pos_embed_size', POS, '(h + 0.1) / old_h, (w + 0.1) / old_w',
+      'h / old_h, w / old_w', BACKBONE),
+    m('pamr_std_without_centre', PAMR_FILE,
+      '_shifted(image, dilations, centre=True)', '_shifted(image, dilations)',
+      POST),
+    m('area_thd_at_least', PEER,
+      'keep = area > area_thd * area.sum(1, keepdim=True)',
+      'keep = area >= area_thd * area.sum(1, keepdim=True)', POST),
+    m('merged_guide_not_resized', SEGMENTOR,
+      "logits = self.postprocess_merged(both[:, :num], both[:, num:],",
+      "logits = self.postprocess_merged(both[:, :num], inputs[:1],", SEG),
     m('pos_embed_bilinear', POS, "interpolation='bicubic'",
       "interpolation='bilinear'",
       BACKBONE),
