@@ -67,6 +67,8 @@ def test_wheel_carries_mim_configs_tools_and_the_startup_hook(wheel):
                  'reclip_mmseg/.mim/configs/metafile.yaml',
                  'reclip_mmseg/.mim/configs/reclip_voc.py',
                  'reclip_mmseg/.mim/configs/_base_/default_runtime.py',
+                 'reclip_mmseg/.mim/configs/_base_/datasets/ovss_voc21.py',
+                 'reclip_mmseg/.mim/configs/_base_/class_names/voc21.txt',
                  'reclip_mmseg/.mim/tools/train.py',
                  'reclip_mmseg/.mim/tools/test.py',
                  'reclip_mmseg/.mim/tools/dist_test.sh',

@@ -74,11 +74,12 @@ def main(convert=convert_cocostuff27_label,
         if not osp.isdir(in_dir):
             raise FileNotFoundError(
                 f'input directory does not exist: {in_dir}')
-        # Skip outputs of these tools and of mmseg's coco_stuff164k.py.
+        # Skip outputs of these tools (*_labelTrainIds27.png,
+        # *_instanceTrainIds.png) and of mmseg's coco_stuff164k.py
+        # (*_labelTrainIds.png): the official maps are <image id>.png.
         in_files = sorted(
             f for f in glob(osp.join(in_dir, '*.png'))
-            if '_labelTrainIds' not in osp.basename(f)
-            and out_suffix not in osp.basename(f))
+            if 'TrainIds' not in osp.basename(f))
         if not in_files:
             raise FileNotFoundError(f'no label PNGs in {in_dir}')
         out_dir = osp.join(args.out_dir, split) if args.out_dir else in_dir

@@ -1,0 +1,80 @@
+# COCO-Object, 81 classes (reclip_mmseg's COCOObjectDataset): label 0 is the
+# class 'background' (stuff and unlabeled pixels), 1..80 the COCO things.
+# COCO-Stuff-164k val images and label maps converted by
+# tools/dataset_converters/coco_object.py: data/coco_stuff164k with
+# images/val2017/*.jpg and annotations/val2017/*_instanceTrainIds.png.
+#
+# The open-vocabulary (OVSS) protocol of SCLIP / ClearCLIP / NACLIP: test only,
+# batch 1, short side resized to `short_side` (the ground truth stays at full
+# resolution: LoadAnnotations after Resize), mmseg's IoUMetric. `short_side`
+# here is NACLIP's; `ovss_protocol` lists each peer's released values (short
+# side, model.test_cfg, logit_scale, prob_thd / area_thd where the peer uses
+# them, its class-name file) for the method configs to pick from, e.g.
+# `model = dict(test_cfg={{_base_.ovss_protocol.naclip.test_cfg}})`.
+# Class names: `ovss_class_names`, the peers' file (one class per line, ';'
+# between synonyms); their prompt texts differ from the dataset's names, hence
+# allow_class_name_mismatch (ClassCountCheckHook warns instead of failing).
+
+dataset_type = 'COCOObjectDataset'
+data_root = 'data/coco_stuff164k'
+short_side = 336
+_class_dir = '{{fileDirname}}/../class_names/'
+ovss_class_names = _class_dir + 'coco_object.txt'
+ovss_protocol = dict(
+    sclip=dict(
+        short_side=336,
+        test_cfg=dict(mode='slide', crop_size=(224, 224), stride=(112, 112)),
+        logit_scale=50,
+        prob_thd=0.1,
+        class_names=_class_dir + 'coco_object.txt'),
+    clearclip=dict(
+        short_side=448,
+        test_cfg=dict(mode='slide', crop_size=(448, 448), stride=(224, 224)),
+        logit_scale=50,
+        prob_thd=0.4,
+        class_names=_class_dir + 'coco_object_clearclip.txt'),
+    naclip=dict(
+        short_side=336,
+        test_cfg=dict(mode='slide', crop_size=(224, 224), stride=(112, 112)),
+        logit_scale=40,
+        prob_thd=0.1,
+        class_names=_class_dir + 'coco_object.txt'))
+ovss_background_class = 0  # prob_thd sends pixels here
+allow_class_name_mismatch = True
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(2048, short_side), keep_ratio=True),
+    dict(type='LoadAnnotations'),
+    dict(type='PackSegInputs')
+]
+# Test-time augmentation (tools/test.py --tta): mmseg's standard multi-scale +
+# flip around the test size above (the peers use none).
+img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
+tta_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(2048, short_side), keep_ratio=True),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [
+                dict(type='Resize', scale_factor=r, keep_ratio=True)
+                for r in img_ratios
+            ],
+            [
+                dict(type='RandomFlip', prob=0., direction='horizontal'),
+                dict(type='RandomFlip', prob=1., direction='horizontal')
+            ], [dict(type='LoadAnnotations')], [dict(type='PackSegInputs')]
+        ])
+]
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=dict(
+            img_path='images/val2017', seg_map_path='annotations/val2017'),
+        pipeline=test_pipeline))
+test_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])

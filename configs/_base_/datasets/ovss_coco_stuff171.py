@@ -1,0 +1,75 @@
+# COCO-Stuff-164k, 171 classes (mmseg's COCOStuffDataset: label maps
+# *_labelTrainIds.png, 0..170, 255 ignored, written by mmseg's
+# tools/dataset_converters/coco_stuff164k.py). Layout as in mmseg's docs:
+# data/coco_stuff164k with images/val2017 and annotations/val2017.
+#
+# The open-vocabulary (OVSS) protocol of SCLIP / ClearCLIP / NACLIP: test only,
+# batch 1, short side resized to `short_side` (the ground truth stays at full
+# resolution: LoadAnnotations after Resize), mmseg's IoUMetric. `short_side`
+# here is NACLIP's; `ovss_protocol` lists each peer's released values (short
+# side, model.test_cfg, logit_scale, prob_thd / area_thd where the peer uses
+# them, its class-name file) for the method configs to pick from, e.g.
+# `model = dict(test_cfg={{_base_.ovss_protocol.naclip.test_cfg}})`.
+# Class names: `ovss_class_names`, the peers' file (one class per line, ';'
+# between synonyms); their prompt texts differ from the dataset's names, hence
+# allow_class_name_mismatch (ClassCountCheckHook warns instead of failing).
+
+dataset_type = 'COCOStuffDataset'
+data_root = 'data/coco_stuff164k'
+short_side = 336
+_class_dir = '{{fileDirname}}/../class_names/'
+ovss_class_names = _class_dir + 'coco_stuff171.txt'
+ovss_protocol = dict(
+    sclip=dict(
+        short_side=448,
+        test_cfg=dict(mode='slide', crop_size=(224, 224), stride=(112, 112)),
+        logit_scale=40,
+        class_names=_class_dir + 'coco_stuff171.txt'),
+    clearclip=dict(
+        short_side=448,
+        test_cfg=dict(mode='slide', crop_size=(448, 448), stride=(224, 224)),
+        logit_scale=50,
+        class_names=_class_dir + 'coco_stuff171.txt'),
+    naclip=dict(
+        short_side=336,
+        test_cfg=dict(mode='slide', crop_size=(224, 224), stride=(112, 112)),
+        logit_scale=40,
+        class_names=_class_dir + 'coco_stuff171.txt'))
+allow_class_name_mismatch = True
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(2048, short_side), keep_ratio=True),
+    dict(type='LoadAnnotations'),
+    dict(type='PackSegInputs')
+]
+# Test-time augmentation (tools/test.py --tta): mmseg's standard multi-scale +
+# flip around the test size above (the peers use none).
+img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
+tta_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(2048, short_side), keep_ratio=True),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [
+                dict(type='Resize', scale_factor=r, keep_ratio=True)
+                for r in img_ratios
+            ],
+            [
+                dict(type='RandomFlip', prob=0., direction='horizontal'),
+                dict(type='RandomFlip', prob=1., direction='horizontal')
+            ], [dict(type='LoadAnnotations')], [dict(type='PackSegInputs')]
+        ])
+]
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=dict(
+            img_path='images/val2017', seg_map_path='annotations/val2017'),
+        pipeline=test_pipeline))
+test_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
