@@ -5,13 +5,11 @@ model = dict(
     _delete_=True,
     type='CLIPSegmentor',
     data_preprocessor={{_base_.data_preprocessor}},
-    backbone=dict(
-        type='MaskCLIPViT', clip_model={{_base_.tiny_clip}}, pretrained=None),
+    clip={{_base_.tiny_clip}},
+    backbone=dict(type='MaskCLIPViT'),
     decode_head=dict(
         type='MaskCLIPHead',
         class_names='PascalVOC20Dataset',
-        clip_model={{_base_.tiny_clip}},
-        pretrained=None,
         in_channels=32),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))

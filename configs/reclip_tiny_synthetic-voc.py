@@ -2,30 +2,18 @@
 # layout data (tests write it; --cfg-options *.dataset.data_root=... points
 # at it), a few iterations. Same registered modules as the real configs.
 _base_ = [
-    './_base_/models/reclip_vit-b16.py', './_base_/datasets/voc20.py',
-    './_base_/default_runtime.py', './_base_/schedules/schedule_20k.py'
+    './_base_/models/reclip_vit-b16.py', './_base_/clips/tiny_random_clip.py',
+    './_base_/datasets/voc20.py', './_base_/default_runtime.py',
+    './_base_/schedules/schedule_20k.py'
 ]
-tiny_clip = dict(
-    embed_dim=32,
-    quick_gelu=True,
-    vision_cfg=dict(
-        image_size=224, layers=2, width=64, head_width=32, patch_size=16),
-    text_cfg=dict(
-        context_length=77, vocab_size=49408, width=64, heads=2, layers=2))
 crop_size = (64, 64)
 data_root = 'data/synthetic_voc'
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='MaskCLIPViT',
-        clip_model=tiny_clip,
-        pretrained=None),
+    clip={{_base_.tiny_clip}},
     decode_head=dict(
         _delete_=True,
         type='BiasRectificationHead',
         class_names='PascalVOC20Dataset',
-        clip_model=tiny_clip,
-        pretrained=None,
         in_channels=32,
         pos_channels=64,
         norm_cfg=dict(type='BN')),

@@ -4,29 +4,17 @@
 # tools/toy/pretrain_tiny_clip.py; its checkpoint ships with the package.
 # Run it all (data, training, both evaluations): python tools/toy_quickstart.py
 _base_ = [
-    './_base_/models/reclip_vit-b16.py', './_base_/datasets/toy_world.py',
-    './_base_/default_runtime.py', './_base_/schedules/schedule_20k.py'
+    './_base_/models/reclip_vit-b16.py', './_base_/clips/toy_clip.py',
+    './_base_/datasets/toy_world.py', './_base_/default_runtime.py',
+    './_base_/schedules/schedule_20k.py'
 ]
-# = reclip_mmseg.toy.TOY_CLIP (tests check they agree)
-toy_clip = dict(
-    embed_dim=64,
-    quick_gelu=True,
-    vision_cfg=dict(image_size=64, patch_size=8, width=96, layers=4,
-                    head_width=32),
-    text_cfg=dict(
-        context_length=32, vocab_size=49408, width=64, heads=2, layers=2))
-toy_clip_pretrained = '{{ fileDirname }}/../reclip_mmseg/toy/toy_clip.pt'
 templates = ['a photo of a {}.']  # the captions' own phrasing
 data_preprocessor = dict(size_divisor=8, test_cfg=dict(size_divisor=8))
 model = dict(
     data_preprocessor=data_preprocessor,
-    backbone=dict(
-        clip_model=dict(toy_clip, _delete_=True),
-        pretrained=toy_clip_pretrained),
+    clip={{_base_.toy_clip}},
     decode_head=dict(
         class_names='ToyWorldDataset',
-        clip_model=dict(toy_clip, _delete_=True),  # replaces the base's str
-        pretrained=toy_clip_pretrained,
         templates=templates,
         in_channels=64,
         pos_channels=96,

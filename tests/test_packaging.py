@@ -124,7 +124,8 @@ def test_package_config_names_and_toy_clip(installed, tmp_path):
         "for name in ('reclip_mmseg::maskclip_toy.py', 'copied.py'):\n"
         '    model = MODELS.build(Config.fromfile(name).model)\n'
         "    print('R:' + _resolve_pretrained("
-        'None, model.backbone.pretrained, None)[0])\n', str(tmp_path))
+        "None, model.clip_setting['pretrained'], None)[0])\n",
+        str(tmp_path))
     lines = [x[2:] for x in out.split('\n') if x.startswith('R:')]
     assert lines[0] == osp.join(mim, 'reclip_voc.py')
     assert lines[1] == 'DDPIfTrainable'

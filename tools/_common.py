@@ -16,7 +16,7 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         nargs='+',
         action=DictAction,
         help='override settings of the config, key=value pairs, e.g. '
-        'model.backbone.pretrained=/path/ViT-B-16.pt '
+        'model.clip.pretrained=/path/ViT-B-16.pt '
         'train_dataloader.batch_size=8')
     parser.add_argument(
         '--launcher',

@@ -5,7 +5,7 @@
         [--floor] [--slide CROP STRIDE] [--warmup 2] [--repeats 10] [--out results.json]
         [--cfg-options k=v ...]
 
-Models are built with random CLIP weights (``pretrained=None``) unless
+Models are built with random CLIP weights (``model.clip.pretrained=None``) unless
 ``--keep-pretrained``: no download needed. With several configs, every
 repeat runs each config once in turn (interleaved), so their ratio holds on a
 noisy machine; ratios are to the first config. ``--floor`` adds open_clip's
@@ -207,8 +207,7 @@ def main(argv=None):
             cfg.merge_from_dict(args.cfg_options)
         init_default_scope(cfg.get('default_scope', 'mmseg'))
         if not args.keep_pretrained:
-            for part in ('backbone', 'decode_head'):
-                cfg.model[part]['pretrained'] = None
+            cfg.model.clip.pretrained = None
         if cfg.model.decode_head.get('norm_cfg', {}).get('type') == 'SyncBN':
             cfg.model.decode_head.norm_cfg.type = 'BN'
         name = osp.splitext(osp.basename(path))[0]
@@ -222,7 +221,7 @@ def main(argv=None):
                 Case(f'{name} slide {crop}/{stride}', args, device,
                      cfg=slide))
     if args.floor:
-        clip = _floor_clip(cfg.model.backbone.clip_model, args.shape)
+        clip = _floor_clip(cfg.model.clip.model, args.shape)
         cases.append(Case('open_clip encode_image', args, device, clip=clip))
 
     steps = sorted({s for c in cases for s in c.steps})

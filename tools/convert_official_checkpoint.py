@@ -8,7 +8,7 @@ The conversion itself is the table-driven
 weights-only, checks the result against the config's model (every key and
 shape: ``tools/test.py CONFIG DST`` then loads it strictly) and writes DST
 with ``meta.dataset_meta``. By default DST holds the trained part only (~3 MB)
-and CLIP comes from the config's ``pretrained``; ``--with-clip`` also converts
+and CLIP comes from the config's ``model.clip.pretrained``; ``--with-clip`` also converts
 the release's own CLIP copy (a full checkpoint, ~600 MB).
 """
 import argparse
@@ -50,10 +50,8 @@ def convert(src: str, dst: str, cfg: Config, with_clip: bool = False):
     released = torch.load(src, map_location='cpu', weights_only=True)
     # the model's keys and shapes, built without downloading CLIP
     model_cfg = cfg.model.copy()
-    pretrained = {}
-    for part in ('backbone', 'decode_head'):
-        pretrained[part] = model_cfg[part].get('pretrained')
-        model_cfg[part] = dict(model_cfg[part], pretrained=None)
+    pretrained = model_cfg.get('clip', {}).get('pretrained')
+    model_cfg['clip'] = dict(model_cfg.get('clip', {}), pretrained=None)
     model = MODELS.build(model_cfg)
     towers = tuple(frozen_clip_prefixes(model, with_random=True))
     expected = {
@@ -79,10 +77,7 @@ def convert(src: str, dst: str, cfg: Config, with_clip: bool = False):
         dataset_meta=_dataset_meta(cfg.model.decode_head.class_names),
         converted_from=osp.basename(src))
     if not with_clip:
-        meta['omitted_frozen_clip'] = {
-            prefix: pretrained[prefix.split('.')[0]]
-            for prefix in towers
-        }
+        meta['omitted_frozen_clip'] = {prefix: pretrained for prefix in towers}
     torch.save(dict(state_dict=state, meta=meta), dst)
     return state
 

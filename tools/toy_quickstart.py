@@ -81,8 +81,7 @@ def toy_config(name, *, data_root, work_dir, run, clip='base', seed=None,
     cfg = Config.fromfile(CONFIGS[name])
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[loader].dataset.data_root = data_root
-    for part in ('backbone', 'decode_head'):
-        cfg.model[part].pretrained = TOY_CLIP_CHECKPOINTS[clip]
+    cfg.model.clip.pretrained = TOY_CLIP_CHECKPOINTS[clip]
     cfg.work_dir = osp.join(work_dir, run)
     cfg.experiment_name = run  # unique logger/visualizer per Runner
     cfg.visualizer.name = run

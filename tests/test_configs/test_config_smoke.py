@@ -26,11 +26,9 @@ def test_found_every_config():
 
 
 def _offline(cfg):
-    if cfg.model.backbone.clip_model == TOY_CLIP:
+    if cfg.model.clip.model == TOY_CLIP:
         return cfg  # the committed toy checkpoint: a real local file
-    for part in ('backbone', 'decode_head'):
-        if cfg.model[part].get('pretrained') is not None:
-            cfg.model[part]['pretrained'] = None
+    cfg.model.clip.pretrained = None
     return cfg
 
 
@@ -46,15 +44,13 @@ def test_config_builds_model(path):
         assert head_cfg.residual and head_cfg.zero_init_decoder
     if data == 'toy':
         raw = Config.fromfile(path)
-        for part in ('backbone', 'decode_head'):
-            assert raw.model[part].clip_model == TOY_CLIP
-            assert osp.samefile(raw.model[part].pretrained,
-                                TOY_CLIP_CHECKPOINT)
+        assert raw.model.clip.model == TOY_CLIP
+        assert osp.samefile(raw.model.clip.pretrained, TOY_CLIP_CHECKPOINT)
     elif 'tiny' not in name:
         # the released recipe: real ViT-B/16, OpenAI weights by default
         raw = Config.fromfile(path)
-        assert raw.model.backbone.clip_model == 'ViT-B-16-quickgelu'
-        assert raw.model.backbone.pretrained == 'openai'
+        assert raw.model.clip == dict(model='ViT-B-16-quickgelu',
+                                      pretrained='openai')
         train = raw.train_dataloader.dataset.pipeline
         assert not any(t['type'] == 'LoadAnnotations' for t in train)
     model = MODELS.build(cfg.model)

@@ -92,10 +92,7 @@ def test_checkpoint_without_clip_towers(data_root, tmp_path, tiny_clip_file):
         tester.test()
     # towers built from a pretrained file may be left out (slim checkpoint)
     clip = tiny_clip_file[0]
-    opts = {
-        'model.backbone.pretrained': clip,
-        'model.decode_head.pretrained': clip
-    }
+    opts = {'model.clip.pretrained': clip}
     runner = Runner.from_cfg(_cfg(data_root, tmp_path / 'c', **opts))
     slim = _checkpoint(runner, tmp_path / 'slim2.pth', _drop_towers)
     Runner.from_cfg(_cfg(data_root, tmp_path / 'd', load_from=slim,

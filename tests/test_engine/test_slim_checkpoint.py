@@ -35,8 +35,7 @@ def clip_file(tmp_path_factory):
 
 def _model(pretrained, seed):
     cfg = Config.fromfile(TINY)
-    for part in ('backbone', 'decode_head'):
-        cfg.model[part].pretrained = pretrained
+    cfg.model.clip.pretrained = pretrained
     torch.manual_seed(seed)
     model = MODELS.build(cfg.model)
     model.init_weights()
@@ -92,8 +91,7 @@ def test_voc_checkpoint_under_5mb(tmp_path):
 
     from reclip_mmseg.engine import SlimCheckpointHook
     cfg = Config.fromfile(VOC)
-    for part in ('backbone', 'decode_head'):
-        cfg.model[part].pretrained = None  # no download; mark it below
+    cfg.model.clip.pretrained = None  # no download; mark it below
     cfg.model.decode_head.norm_cfg = dict(type='BN')
     model = MODELS.build(cfg.model)
     omit_in_checkpoints(model.backbone.visual, 'openai')
@@ -151,8 +149,7 @@ def test_train_resume_test_and_inferencer_with_slim_checkpoints(
         f'{loader}.dataset.data_root={root}'
         for loader in ('train_dataloader', 'val_dataloader',
                        'test_dataloader')
-    ] + [f'model.{p}.pretrained={clip_file}'
-         for p in ('backbone', 'decode_head')]
+    ] + [f'model.clip.pretrained={clip_file}']
     work = str(tmp_path / 'work')
     _run(['tools/train.py', TINY, '--work-dir', work, '--cfg-options',
           'train_cfg.max_iters=2', *options])

@@ -66,8 +66,7 @@ def setup(tmp_path):
     clip_file = str(tmp_path / 'clip.pt')
     torch.save(clip.state_dict(), clip_file)
     cfg = Config.fromfile(TINY)
-    for part in ('backbone', 'decode_head'):
-        cfg.model[part].pretrained = clip_file
+    cfg.model.clip.pretrained = clip_file
     src = str(tmp_path / 'voc_best_weight.pth')
     torch.save(released_checkpoint(clip), src)
     return cfg, clip, src, tmp_path
@@ -149,8 +148,7 @@ def test_with_clip_takes_the_release_copy(setup):
                        clip.visual.conv1.weight)
     assert torch.equal(state['decode_head.text_encoder.text_projection'],
                        clip.text_projection)
-    cfg.model.backbone.pretrained = None
-    cfg.model.decode_head.pretrained = None
+    cfg.model.clip.pretrained = None
     model = MODELS.build(cfg.model)
     model.load_state_dict(state, strict=True)
 
@@ -187,7 +185,7 @@ def test_tools_test_py_loads_the_converted_checkpoint(setup):
     tool.convert(src, dst, cfg)
     root = str(tmp_path / 'voc')
     write_synthetic_voc(root)
-    clip_file = cfg.model.backbone.pretrained
+    clip_file = cfg.model.clip.pretrained
 
     def test_py(ckpt):
         env = dict(os.environ, HF_HUB_OFFLINE='1', OMP_NUM_THREADS='1')
@@ -195,8 +193,7 @@ def test_tools_test_py_loads_the_converted_checkpoint(setup):
             [sys.executable, 'tools/test.py', TINY, ckpt, '--work-dir',
              str(tmp_path / 'work'), '--cfg-options',
              f'test_dataloader.dataset.data_root={root}',
-             f'model.backbone.pretrained={clip_file}',
-             f'model.decode_head.pretrained={clip_file}'],
+             f'model.clip.pretrained={clip_file}'],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 
     proc = test_py(dst)

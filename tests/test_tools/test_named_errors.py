@@ -41,14 +41,11 @@ def _segmentor_cfg(pretrained=None, **head):
                       data_preprocessor=dict(type='SegDataPreProcessor',
                                              mean=[0, 0, 0],
                                              std=[1, 1, 1]),
-                      backbone=dict(type='MaskCLIPViT',
-                                    clip_model=TINY_CLIP,
-                                    pretrained=pretrained),
+                      clip=dict(model=TINY_CLIP, pretrained=pretrained),
+                      backbone=dict(type='MaskCLIPViT'),
                       decode_head=dict(
                           dict(type='BiasRectificationHead',
                                class_names=NAMES,
-                               clip_model=TINY_CLIP,
-                               pretrained=pretrained,
                                in_channels=32,
                                pos_channels=64,
                                norm_cfg=dict(type='BN')), **head),
@@ -110,7 +107,7 @@ def test_pretrained_of_other_architecture_is_named(tiny_clip_file):
     wider['vision_cfg'].update(width=128, head_width=64)
     with pytest.raises(RuntimeError,
                        match=r'tiny_clip\.pt: its weights do not fit '
-                       r"clip_model=.*'width': 128.*tensors differ, e\.g\. "
+                       r"the CLIP model .*'width': 128.*tensors differ, e\.g\. "
                        r"\['visual\.class_embedding \(file \(64,\), model "
                        r"\(128,\)\)"):
         build_clip(wider, path)
@@ -119,19 +116,40 @@ def test_pretrained_of_other_architecture_is_named(tiny_clip_file):
     toy = osp.join(ROOT, 'reclip_mmseg', 'toy', 'toy_clip.pt')
     with pytest.raises(RuntimeError,
                        match=r'toy_clip\.pt: its weights do not fit '
-                       r'clip_model=.* tensors differ'):
+                       r'the CLIP model .* tensors differ'):
         build_clip(copy.deepcopy(TINY_CLIP), toy)
 
 
 # -- model build ---------------------------------------------------------
-def test_head_and_backbone_dims_checked_at_build():
-    cfg = _segmentor_cfg()
+def test_head_or_backbone_with_a_clip_of_its_own_is_refused():
+    """The CLIP is configured once (model.clip): a backbone or head that
+    sets its own (new key or the old ones) is refused, naming the key."""
     wide = copy.deepcopy(TINY_CLIP)
     wide['embed_dim'] = 48
-    cfg.decode_head.update(clip_model=wide, in_channels=48)
+    for part, key, value in [('decode_head', 'clip', dict(model=wide)),
+                             ('decode_head', 'clip_model', wide),
+                             ('backbone', 'pretrained', 'openai'),
+                             ('backbone', 'cache_dir', '/tmp')]:
+        cfg = _segmentor_cfg()
+        cfg[part][key] = value
+        with pytest.raises(ValueError,
+                           match=rf'model\.{part}\.{key} is set, but the '
+                           r'CLIP is configured once.*move it to '
+                           r'model\.clip='):
+            MODELS.build(cfg)
+    cfg = _segmentor_cfg()
+    cfg.clip.clip_model = wide
+    with pytest.raises(KeyError, match=r"model\.clip has unknown key\(s\) "
+                       r"\['clip_model'\].*'clip_model' is now 'model'"):
+        MODELS.build(cfg)
+
+
+def test_head_and_clip_dims_checked_at_build():
+    cfg = _segmentor_cfg()
+    cfg.decode_head.in_channels = 48
     with pytest.raises(ValueError,
-                       match=r'backbone .* gives 32-dim features but '
-                       r'model.decode_head.in_channels is 48'):
+                       match=r'in_channels=48 but the CLIP text embedding '
+                       r'dim is 32'):
         MODELS.build(cfg)
 
 

@@ -83,12 +83,13 @@ def evaluate_toy_clip(pretrained: Optional[str] = TOY_CLIP_CHECKPOINT,
 
     from reclip_mmseg.models.backbones import MaskCLIPViT
     from reclip_mmseg.models.utils import (CLIPTextEncoder,
-                                           build_query_features)
+                                           build_query_features, get_clip)
 
     clip_model = TOY_CLIP if clip_model is None else clip_model
     num_classes = len(CLASSES)
-    backbone = MaskCLIPViT(clip_model=clip_model, pretrained=pretrained)
-    text_encoder = CLIPTextEncoder(clip_model, pretrained)
+    clip = get_clip(dict(model=clip_model, pretrained=pretrained))
+    backbone = MaskCLIPViT(clip=clip)
+    text_encoder = CLIPTextEncoder(clip)
     query = build_query_features(text_encoder, CLASSES, templates)
 
     def run(imgs):

@@ -1,10 +1,8 @@
 # Training-free MaskCLIP baseline on a frozen OpenAI CLIP ViT-B/16.
 # OpenAI's weights were trained with QuickGELU: this name builds it for every
 # form of them (tag, TorchScript archive, state-dict or open_clip hub file).
-# For other weights use the plain name, e.g. clip_model='ViT-B-16' with
-# pretrained='laion2b_s34b_b88k' (README "CLIP weights").
-clip_model = 'ViT-B-16-quickgelu'
-clip_pretrained = 'openai'
+# For other weights use the plain name, e.g. model.clip.model='ViT-B-16' with
+# model.clip.pretrained='laion2b_s34b_b88k' (README "CLIP weights").
 data_preprocessor = dict(
     type='SegDataPreProcessor',
     mean=[122.771, 116.746, 104.094],
@@ -17,13 +15,13 @@ data_preprocessor = dict(
 model = dict(
     type='CLIPSegmentor',
     data_preprocessor=data_preprocessor,
-    backbone=dict(
-        type='MaskCLIPViT', clip_model=clip_model, pretrained=clip_pretrained),
+    # the one CLIP: its visual tower is the backbone's, its text tower the
+    # head's (built once)
+    clip=dict(model='ViT-B-16-quickgelu', pretrained='openai'),
+    backbone=dict(type='MaskCLIPViT'),
     decode_head=dict(
         type='MaskCLIPHead',
         class_names=None,  # set by the leaf config
-        clip_model=clip_model,
-        pretrained=clip_pretrained,
         in_channels=512),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))

@@ -9,7 +9,7 @@ from mmseg.registry import MODELS
 from mmseg.utils import OptMultiConfig
 from torch import Tensor
 
-from ..utils import build_clip, omit_in_checkpoints
+from ..utils import BuiltCLIP, get_clip, omit_in_checkpoints
 from .last_block_rules import get_last_block_rule
 from .pos_embed_resize import POS_EMBED_RESIZERS
 
@@ -72,12 +72,15 @@ class MaskCLIPViT(BaseModule):
         exactly CLIP's ``encode_image``.
 
     Args:
-        clip_model (str | dict): open_clip model name, e.g. ``'ViT-B-16'``,
-            or ``open_clip.CLIP`` keyword arguments (tiny test models).
-        pretrained (str, optional): open_clip pretrained tag (``'openai'``),
-            local checkpoint path (open_clip state dict or OpenAI TorchScript
-            archive), or None for random weights.
-        cache_dir (str, optional): Download cache for pretrained tags.
+        clip (dict | BuiltCLIP): The CLIP: inside a segmentor, the one it
+            built from ``model.clip`` (set there, not here); alone, a setting
+            ``dict(model=..., pretrained=..., cache_dir=...)``: ``model`` an
+            open_clip name (``'ViT-B-16'``) or ``open_clip.CLIP`` keyword
+            arguments (tiny test models), ``pretrained`` an open_clip tag
+            (``'openai'``), a local checkpoint (open_clip state dict or
+            OpenAI TorchScript archive) or None for random weights,
+            ``cache_dir`` the download cache for tags
+            (:func:`~reclip_mmseg.models.utils.get_clip`).
         last_block (str): Last-block rule. Defaults to ``'maskclip'``.
         last_block_cfg (dict, optional): The rule's options (NACLIP:
             ``sigma``).
@@ -87,9 +90,7 @@ class MaskCLIPViT(BaseModule):
     """
 
     def __init__(self,
-                 clip_model: Union[str, dict] = 'ViT-B-16',
-                 pretrained: Optional[str] = 'openai',
-                 cache_dir: Optional[str] = None,
+                 clip: Union[dict, BuiltCLIP, None] = None,
                  last_block: str = 'maskclip',
                  last_block_cfg: Optional[dict] = None,
                  pos_embed_resize: str = 'bicubic',
@@ -107,13 +108,13 @@ class MaskCLIPViT(BaseModule):
             raise KeyError(f'unknown pos_embed_resize {pos_embed_resize!r}; '
                            f'known: {sorted(POS_EMBED_RESIZERS)}')
         self.resize_pos_embed = POS_EMBED_RESIZERS[pos_embed_resize]
-        visual = build_clip(clip_model, pretrained, cache_dir=cache_dir).visual
+        clip = get_clip(clip, 'model.backbone.clip')
+        visual = clip.model.visual
         _check_supported(visual)
         self.visual = visual.requires_grad_(False).eval()
         # checkpoints may omit the tower: `pretrained` rebuilds it
-        omit_in_checkpoints(self.visual, pretrained)
-        self.clip_model = clip_model
-        self.pretrained = pretrained
+        omit_in_checkpoints(self.visual, clip.setting['pretrained'])
+        self.clip_setting = clip.setting
         self.patch_size = tuple(visual.patch_size)
         self.grid_size = tuple(visual.grid_size)
         self.width = visual.conv1.out_channels

@@ -36,8 +36,8 @@ class BiasRectificationHead(MaskCLIPHead):
     Shape shorthand: B batch, K classes, D CLIP dim, C ViT width, (h, w) grid.
 
     Args:
-        class_names, clip_model, pretrained, in_channels, num_classes,
-            templates, cache_dir: As :class:`MaskCLIPHead`.
+        class_names, clip, in_channels, num_classes, templates,
+            synonym_queries: As :class:`MaskCLIPHead`.
         pos_channels (int): C, channels of the positional embedding.
             Defaults to 768 (ViT-B/16).
         prompt_cfg (dict): Keyword arguments of

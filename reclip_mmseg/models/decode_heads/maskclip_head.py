@@ -7,8 +7,8 @@ from mmseg.utils import ConfigType
 from torch import Tensor
 
 from ..postprocess import PD_MOVED
-from ..utils import (RECLIP_TEMPLATES, CLIPTextEncoder, build_query_features,
-                     resolve_class_names)
+from ..utils import (RECLIP_TEMPLATES, BuiltCLIP, CLIPTextEncoder,
+                     build_query_features, resolve_class_names)
 
 
 @MODELS.register_module()
@@ -18,20 +18,20 @@ class MaskCLIPHead(BaseDecodeHead):
     The Query features (85-template ensemble per class, Sec. 3 of ReCLIP++)
     depend only on the frozen text tower and the class names: they are
     computed once, at first use on a device, and reused (no text-encoder pass
-    per image). Input is the backbone's ``(dense, pos_embed)``.
+    per image). Input is the backbone's :class:`CLIPFeatures`.
 
     Args:
         class_names (str | Sequence): Class names (each a string or a list of
             synonyms) or the registry name of a dataset to take them from.
-        clip_model (str | dict): open_clip model name or ``CLIP`` kwargs;
-            must match the backbone's.
-        pretrained (str, optional): CLIP weights (tag, local file or None).
+        clip (dict | BuiltCLIP): The CLIP whose text tower the head uses:
+            inside a segmentor, the one it built from ``model.clip`` (set
+            there, not here, so it is the backbone's); alone, a setting
+            ``dict(model=..., pretrained=..., cache_dir=...)``.
         in_channels (int): CLIP embedding dim D. Defaults to 512.
         num_classes (int, optional): K; defaults to ``len(class_names)`` and
             must equal it if given.
         templates (Sequence): Prompt templates. Defaults to the 85 ReCLIP++
             templates.
-        cache_dir (str, optional): Download cache for pretrained tags.
         synonym_queries (bool): Give one logit per synonym (each synonym its
             own query, Q >= K outputs, as SCLIP/ClearCLIP/NACLIP) instead of
             one per class with its synonyms' features averaged; the peers'
@@ -42,12 +42,10 @@ class MaskCLIPHead(BaseDecodeHead):
     def __init__(self,
                  *,
                  class_names: Union[str, Sequence],
-                 clip_model: Union[str, dict] = 'ViT-B-16',
-                 pretrained: Optional[str] = 'openai',
+                 clip: Union[dict, BuiltCLIP, None] = None,
                  in_channels: int = 512,
                  num_classes: Optional[int] = None,
                  templates: Sequence = RECLIP_TEMPLATES,
-                 cache_dir: Optional[str] = None,
                  synonym_queries: bool = False,
                  **kwargs):
         if 'pd_threshold' in kwargs:
@@ -70,8 +68,7 @@ class MaskCLIPHead(BaseDecodeHead):
         del self.conv_seg  # MaskCLIP has no learnable classifier
         self.class_names = names
         self.templates = tuple(templates)
-        self.text_encoder = CLIPTextEncoder(clip_model, pretrained,
-                                            cache_dir)
+        self.text_encoder = CLIPTextEncoder(clip)
         if self.text_encoder.embed_dim != in_channels:
             raise ValueError(
                 f'in_channels={in_channels} but the CLIP text embedding dim '

@@ -5,11 +5,12 @@ import torch.nn.functional as F
 from mmengine.structures import PixelData
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
-from mmseg.utils import OptSampleList, SampleList
+from mmseg.utils import ConfigType, OptConfigType, OptSampleList, SampleList
 from torch import Tensor
 
 from ...compat import identity_resize_skipped
 from ..postprocess import PD_MOVED, PostProcessChain
+from ..utils import get_clip, refuse_own_clip
 
 
 def check_dims(backbone, head) -> None:
@@ -20,12 +21,12 @@ def check_dims(backbone, head) -> None:
     problems = []
     dim = getattr(backbone, 'embed_dim', None)
     if dim is not None and dim != head.in_channels:
-        clip = getattr(backbone, 'clip_model', None)
+        clip = getattr(backbone, 'clip_setting', {}).get('model')
         problems.append(
-            f'the backbone (clip_model={clip!r}) gives {dim}-dim features '
+            f'the backbone (CLIP model {clip!r}) gives {dim}-dim features '
             'but model.decode_head.in_channels is '
             f'{head.in_channels} (the head\'s CLIP text embedding dim): '
-            'backbone and head need the same CLIP')
+            f'set model.decode_head.in_channels={dim}')
     width = getattr(backbone, 'width', None)
     pos_proj = getattr(head, 'pos_proj', None)
     if width is not None and pos_proj is not None and \
@@ -43,8 +44,12 @@ class CLIPSegmentor(EncoderDecoder):
     """The segmentor of every CLIP method here (the training-free MaskCLIP
     baseline; :class:`ReCLIPPlusPlus` subclasses it).
 
-    ``EncoderDecoder`` with three additions, no copies of its inference:
-    backbone and head are checked to read the same CLIP at build time; the
+    ``EncoderDecoder`` with four additions, no copies of its inference: the
+    ONE CLIP, configured as ``clip=dict(model=..., pretrained=...,
+    cache_dir=...)`` and built once, gives the backbone its visual tower and
+    the head its text tower (a backbone or head config that sets a CLIP of
+    its own is refused, naming the key); backbone and head are checked to
+    fit each other at build time; the
     test-time post-processing chain ``test_cfg.postprocess`` (a list of
     registered steps, :class:`PostProcessChain`, e.g. ``PromptDenoise``) runs
     on the head's logits in :meth:`encode_decode`, where the input images
@@ -62,12 +67,32 @@ class CLIPSegmentor(EncoderDecoder):
     the sample's ``seg_logits`` and its argmax the prediction.
 
     Args:
-        **kwargs: ``EncoderDecoder`` arguments (backbone ``MaskCLIPViT``,
-            decode_head ``MaskCLIPHead`` or ``BiasRectificationHead``, ...).
+        clip (dict): The CLIP setting: ``model`` (open_clip name such as
+            ``'ViT-B-16-quickgelu'``, or ``open_clip.CLIP`` keyword
+            arguments), ``pretrained`` (open_clip tag, local checkpoint file
+            or None for random weights), ``cache_dir`` (download cache).
+            Defaults to ``dict(model='ViT-B-16', pretrained='openai')``.
+        backbone (dict): ``MaskCLIPViT`` config, without a CLIP setting.
+        decode_head (dict): ``MaskCLIPHead`` or ``BiasRectificationHead``
+            config, without a CLIP setting.
+        **kwargs: Other ``EncoderDecoder`` arguments.
     """
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
+    def __init__(self,
+                 *,
+                 backbone: ConfigType,
+                 decode_head: ConfigType,
+                 clip: OptConfigType = None,
+                 **kwargs):
+        refuse_own_clip(backbone, 'model.backbone')
+        refuse_own_clip(decode_head, 'model.decode_head')
+        built = get_clip(clip, 'model.clip')  # the one construction
+        super().__init__(
+            backbone=dict(backbone, clip=built),
+            decode_head=dict(decode_head, clip=built),
+            **kwargs)
+        #: The CLIP setting (``model``, ``pretrained``, ``cache_dir``).
+        self.clip_setting = built.setting
         check_dims(self.backbone, self.decode_head)
         test_cfg = self.test_cfg or {}
         if 'pd_threshold' in test_cfg:

@@ -1,4 +1,5 @@
 from .clip_loader import build_clip, build_tokenizer, is_torchscript_archive
+from .clip_setting import BuiltCLIP, clip_setting, get_clip, refuse_own_clip
 from .frozen_clip import (frozen_clip_prefixes, omit_in_checkpoints,
                           slim_state_dict)
 from .prompt_learner import ReferencePromptLearner
@@ -6,7 +7,8 @@ from .text_encoder import (RECLIP_TEMPLATES, SCENE_TEMPLATES, CLIPTextEncoder,
                            build_query_features)
 
 __all__ = [
-    'build_clip', 'build_tokenizer', 'is_torchscript_archive',
+    'build_clip', 'build_tokenizer', 'is_torchscript_archive', 'BuiltCLIP',
+    'clip_setting', 'get_clip', 'refuse_own_clip',
     'CLIPTextEncoder', 'build_query_features', 'RECLIP_TEMPLATES',
     'SCENE_TEMPLATES', 'ReferencePromptLearner', 'omit_in_checkpoints',
     'frozen_clip_prefixes', 'slim_state_dict'

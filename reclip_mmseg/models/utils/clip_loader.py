@@ -135,7 +135,7 @@ def _fetch_tag(model_name: str, tag: str, tag_cfg: dict,
             f'({" or ".join(sources)}) and pass its local path instead, e.g. '
             f"pretrained='/path/to/{model_name}.pt' (an open_clip state dict "
             "or OpenAI's TorchScript archive), or in a config: "
-            '--cfg-options model.backbone.pretrained=/path/to/file.pt')
+            '--cfg-options model.clip.pretrained=/path/to/file.pt')
     return open_clip.download_pretrained(tag_cfg, cache_dir=cache_dir)
 
 
@@ -199,8 +199,8 @@ def _load_error(file: str, clip_model, model: nn.Module,
     shapes = [] if is_torchscript_archive(file) else _shape_mismatches(
         file, model)
     if shapes or 'size mismatch' in text or 'Missing key' in text:
-        why = (f'its weights do not fit clip_model={clip_model!r} (another '
-               'architecture?)' +
+        why = (f'its weights do not fit the CLIP model {clip_model!r} '
+               '(another architecture?)' +
                (f': {len(shapes)} tensors differ, e.g. {shapes[:3]}'
                 if shapes else ''))
     elif 'zip archive' in text or isinstance(err, EOFError):
@@ -210,8 +210,8 @@ def _load_error(file: str, clip_model, model: nn.Module,
     return RuntimeError(
         f'cannot load CLIP weights from {file}: {why}. Expected an '
         'open_clip / mmengine state dict or OpenAI\'s TorchScript archive '
-        f'for clip_model={clip_model!r}. ({type(err).__name__}: '
-        f'{text[:300]})')
+        f'for the CLIP model {clip_model!r} (model.clip.model). '
+        f'({type(err).__name__}: {text[:300]})')
 
 
 def build_clip(clip_model: Union[str, dict] = 'ViT-B-16',

@@ -44,11 +44,12 @@ class HypothesisCLIP:
 
 
 def _clip_setting(segmentor) -> tuple:
-    """``(clip_model, pretrained)`` of the ONE CLIP: the segmentor's own
-    setting if it holds one, else the backbone's (the same CLIP)."""
+    """``(model, pretrained)`` of the segmentor's ONE CLIP
+    (``model.clip``; the backbone holds the same setting)."""
     for owner in (segmentor, segmentor.backbone):
-        if getattr(owner, 'clip_model', None) is not None:
-            return owner.clip_model, getattr(owner, 'pretrained', None)
+        setting = getattr(owner, 'clip_setting', None)
+        if setting is not None:
+            return setting['model'], setting['pretrained']
     return None, None
 
 

@@ -14,7 +14,8 @@ from open_clip.zero_shot_classifier import build_zero_shot_classifier
 from open_clip.zero_shot_metadata import OPENAI_IMAGENET_TEMPLATES
 from torch import Tensor
 
-from .clip_loader import build_clip, build_tokenizer
+from .clip_loader import build_tokenizer
+from .clip_setting import BuiltCLIP, get_clip
 from .frozen_clip import omit_in_checkpoints
 
 #: Seconds of text encoding after which build_query_features shows progress.
@@ -48,17 +49,15 @@ class CLIPTextEncoder(nn.Module):
     same tower on token embeddings (learnable prompts).
 
     Args:
-        clip_model (str | dict): open_clip model name or ``CLIP`` kwargs.
-        pretrained (str, optional): Pretrained tag, local checkpoint or None.
-        cache_dir (str, optional): Download cache for pretrained tags.
+        clip (dict | BuiltCLIP): The CLIP whose text tower this takes: a
+            built one (the segmentor's) or a setting ``dict(model=...,
+            pretrained=..., cache_dir=...)`` (:func:`.get_clip`).
     """
 
-    def __init__(self,
-                 clip_model: Union[str, dict] = 'ViT-B-16',
-                 pretrained: Optional[str] = 'openai',
-                 cache_dir: Optional[str] = None):
+    def __init__(self, clip: Union[dict, BuiltCLIP, None] = None):
         super().__init__()
-        clip = build_clip(clip_model, pretrained, cache_dir=cache_dir)
+        built = get_clip(clip, 'model.decode_head.clip')
+        clip = built.model
         if not isinstance(clip, open_clip.CLIP):
             raise ValueError('CLIPTextEncoder needs an open_clip CLIP with '
                              f'the built-in text tower, got {type(clip)}')
@@ -73,10 +72,11 @@ class CLIPTextEncoder(nn.Module):
                              "(text_pool_type='argmax'), got "
                              f'{self.text_pool_type!r}')
         self.context_length = clip.context_length
-        self.tokenizer = build_tokenizer(clip_model)
+        self.tokenizer = build_tokenizer(built.setting['model'])
+        self.clip_setting = built.setting
         self.requires_grad_(False).eval()
         # checkpoints may omit the tower: `pretrained` rebuilds it
-        omit_in_checkpoints(self, pretrained)
+        omit_in_checkpoints(self, built.setting['pretrained'])
 
     def train(self, mode: bool = True):
         """Stay in eval mode: the tower is frozen."""

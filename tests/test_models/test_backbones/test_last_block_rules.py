@@ -197,8 +197,9 @@ def _backbone(path, **kwargs):
     from conftest import TINY_CLIP
     from mmseg.registry import MODELS
     return MODELS.build(
-        dict(type='MaskCLIPViT', clip_model=copy.deepcopy(TINY_CLIP),
-             pretrained=path, **kwargs))
+        dict(type='MaskCLIPViT',
+             clip=dict(model=copy.deepcopy(TINY_CLIP), pretrained=path),
+             **kwargs))
 
 
 @pytest.mark.parametrize('rule,cfg', [('maskclip', {}), ('sclip', {}),

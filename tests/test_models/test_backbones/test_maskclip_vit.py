@@ -10,7 +10,7 @@ from reclip_mmseg.models.utils import build_clip
 
 def _build(cfg, pretrained):
     return MODELS.build(
-        dict(type='MaskCLIPViT', clip_model=cfg, pretrained=pretrained))
+        dict(type='MaskCLIPViT', clip=dict(model=cfg, pretrained=pretrained)))
 
 
 def _reference_dense(clip, images):
@@ -156,7 +156,7 @@ def test_outputs_by_name_and_in_index(backbone_and_clip, tiny_clip_cfg):
     # the dense features, never the positional embedding
     head = MODELS.build(
         dict(type='MaskCLIPHead', class_names=['a', 'b'],
-             clip_model=copy.deepcopy(tiny_clip_cfg), pretrained=None,
+             clip=dict(model=copy.deepcopy(tiny_clip_cfg), pretrained=None),
              in_channels=32))
     assert head.in_index == 0
     assert head._transform_inputs(feats) is feats.dense

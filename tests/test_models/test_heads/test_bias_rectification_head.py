@@ -18,8 +18,7 @@ def _head(**kwargs):
     cfg = dict(
         type='BiasRectificationHead',
         class_names=NAMES,
-        clip_model=TINY_CLIP,
-        pretrained=None,
+        clip=dict(model=TINY_CLIP, pretrained=None),
         in_channels=32,
         pos_channels=64,
         norm_cfg=dict(type='BN'))

@@ -21,13 +21,10 @@ def _build(segmentor, head, test_cfg):
                 std=[68.501, 66.632, 70.323],
                 bgr_to_rgb=True,
                 size_divisor=16),
-            backbone=dict(
-                type='MaskCLIPViT', clip_model=copy.deepcopy(TINY_CLIP),
-                pretrained=None),
+            clip=dict(model=copy.deepcopy(TINY_CLIP), pretrained=None),
+            backbone=dict(type='MaskCLIPViT'),
             decode_head=dict(
                 class_names=NAMES,
-                clip_model=copy.deepcopy(TINY_CLIP),
-                pretrained=None,
                 in_channels=32,
                 **head),
             test_cfg=dict(dict(mode='whole'), **test_cfg)))

@@ -93,5 +93,5 @@ def test_old_keys_name_the_new_one():
                        r"'PromptDenoise'"):
         MODELS.build(
             dict(type='MaskCLIPHead', class_names=['a', 'b'],
-                 clip_model=dict(embed_dim=32), pretrained=None,
+                 clip=dict(model=dict(embed_dim=32), pretrained=None),
                  in_channels=32, pd_threshold=0.9))

@@ -25,13 +25,11 @@ def build_segmentor(tiny_clip_file, hypothesis):
                 std=[68.501, 66.632, 70.323],
                 bgr_to_rgb=True,
                 size_divisor=16),
-            backbone=dict(
-                type='MaskCLIPViT', clip_model=TINY_CLIP, pretrained=path),
+            clip=dict(model=TINY_CLIP, pretrained=path),
+            backbone=dict(type='MaskCLIPViT'),
             decode_head=dict(
                 type='BiasRectificationHead',
                 class_names=NAMES,
-                clip_model=TINY_CLIP,
-                pretrained=path,
                 in_channels=32,
                 pos_channels=64,
                 norm_cfg=dict(type='BN')),

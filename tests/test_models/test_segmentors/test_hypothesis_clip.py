@@ -85,13 +85,13 @@ def test_fingerprint_reads_the_clip_setting(tmp_path):
     seg = standin_segmentor()
     weights = tmp_path / 'w.pt'
     weights.write_bytes(b'0' * 100)
-    seg.backbone.clip_model, seg.backbone.pretrained = 'ViT-X', str(weights)
+    seg.backbone.clip_setting = dict(model='ViT-X', pretrained=str(weights))
     gen = TASK_UTILS.build(dict(type='GlobalThresholdHypothesis'))
     fp = gen.fingerprint(seg)
     assert (fp['clip_model'], fp['pretrained']) == ('ViT-X', str(weights))
     assert fp['weights'] is not None and fp['class_names'] == list('rgbw')
-    # a segmentor holding the one CLIP setting itself wins over the backbone
-    seg.clip_model, seg.pretrained = 'ViT-Y', None
+    # the segmentor's own setting (model.clip) wins over the backbone's
+    seg.clip_setting = dict(model='ViT-Y', pretrained=None)
     fp = gen.fingerprint(seg)
     assert (fp['clip_model'], fp['pretrained'], fp['weights']) == ('ViT-Y',
                                                                    None, None)

@@ -32,15 +32,12 @@ def maskclip(rule='maskclip', head=None, **test_cfg):
             type='CLIPSegmentor',
             data_preprocessor=dict(type='SegDataPreProcessor',
                                    size_divisor=16),
-            backbone=dict(type='MaskCLIPViT',
-                          clip_model=copy.deepcopy(TINY_CLIP),
-                          pretrained=None, last_block=rule,
+            clip=dict(model=copy.deepcopy(TINY_CLIP), pretrained=None),
+            backbone=dict(type='MaskCLIPViT', last_block=rule,
                           last_block_cfg=dict(sigma=2.0)
                           if rule == 'naclip' else None),
             decode_head=dict(type='MaskCLIPHead', class_names=NAMES,
-                             clip_model=copy.deepcopy(TINY_CLIP),
-                             pretrained=None, in_channels=32,
-                             **(head or {})),
+                             in_channels=32, **(head or {})),
             test_cfg=dict(dict(mode='whole'), **test_cfg)))
     return model.eval()
 

@@ -8,7 +8,11 @@ configs a tiny CLIP built from seed 123 and saved, so that they do not
 depend on how much of the RNG building the model consumes), the head's
 trainable tensors and BN statistics are set to stored random values, and
 ``predict`` runs on a stored random input. Here the same model is built by
-today's code and must give the same logits to 1e-6.
+today's code and must give the same logits: to 1e-6 on the fixture's machine;
+float32 sums reorder across CPU code paths, so the bound is 5e-6 (measured on
+an AMD EPYC with AVX-512, also with the code at bd140c0 itself: up to 1.07e-6
+with 1 thread, 1.18e-6 with 2 threads and MKL/oneDNN pinned to AVX2). A
+changed computation differs by orders of magnitude more.
 """
 import os.path as osp
 
@@ -29,7 +33,7 @@ REFERENCE = torch.load(FIXTURE, weights_only=True)
 
 def _tiny_clip_file(cfg, path):
     torch.manual_seed(123)
-    torch.save(build_clip(cfg.model.backbone.clip_model, None).state_dict(),
+    torch.save(build_clip(cfg.model.clip.model, None).state_dict(),
                path)
     return path
 
@@ -47,10 +51,9 @@ def test_logits_equal_the_code_before_the_restructuring(name, tmp_path):
     ref = REFERENCE[name]
     init_default_scope('mmseg')
     cfg = Config.fromfile(osp.join(ROOT, 'configs', f'{name}.py'))
-    if cfg.model.backbone.pretrained is None:
-        path = _tiny_clip_file(cfg, str(tmp_path / 'tiny_clip.pt'))
-        cfg.model.backbone.pretrained = path
-        cfg.model.decode_head.pretrained = path
+    if cfg.model.clip.pretrained is None:
+        cfg.model.clip.pretrained = _tiny_clip_file(
+            cfg, str(tmp_path / 'tiny_clip.pt'))
     model = MODELS.build(cfg.model)
     model.init_weights()
     model.eval()
@@ -65,4 +68,4 @@ def test_logits_equal_the_code_before_the_restructuring(name, tmp_path):
     with torch.no_grad():
         out = model.predict(ref['inputs'], samples)
     logits = torch.stack([s.seg_logits.data for s in out])
-    torch.testing.assert_close(logits, ref['logits'], rtol=0, atol=1e-6)
+    torch.testing.assert_close(logits, ref['logits'], rtol=0, atol=5e-6)

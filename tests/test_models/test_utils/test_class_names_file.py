@@ -42,8 +42,7 @@ def test_list_on_the_command_line_loses_spaces_file_keeps_them(
                 decode_head=dict(
                     type='MaskCLIPHead',
                     class_names='PascalVOC20Dataset',
-                    clip_model=tiny_clip_cfg,
-                    pretrained=None,
+                    clip=dict(model=tiny_clip_cfg, pretrained=None),
                     in_channels=32))))
     cfg.merge_from_dict(
         parse_cfg_options(f'model.decode_head.class_names={names_file}'))

@@ -13,7 +13,7 @@ from open_clip.transformer import QuickGELU
 from safetensors.torch import save_file
 
 from reclip_mmseg.models.backbones import MaskCLIPViT
-from reclip_mmseg.models.utils import CLIPTextEncoder, build_clip
+from reclip_mmseg.models.utils import CLIPTextEncoder, build_clip, get_clip
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
@@ -32,13 +32,12 @@ def test_shipped_openai_configs_build_quickgelu():
     checked = []
     for path in sorted(glob.glob(osp.join(ROOT, 'configs', '*.py'))):
         model = Config.fromfile(path).model
-        for part in ('backbone', 'decode_head'):
-            if model[part].get('pretrained') != 'openai':
-                continue
-            name = model[part].clip_model
-            assert open_clip.get_model_config(name).get('quick_gelu'), (
-                f'{osp.basename(path)} {part}: {name} uses GELU')
-            checked.append(name)
+        if model.clip.get('pretrained') != 'openai':
+            continue
+        name = model.clip.model
+        assert open_clip.get_model_config(name).get('quick_gelu'), (
+            f'{osp.basename(path)}: {name} uses GELU')
+        checked.append(name)
     assert len(checked) >= 10  # (reclip + maskclip) x 5 datasets
     assert _act(build_clip(checked[0], None).visual) is QuickGELU
 
@@ -77,8 +76,9 @@ def forms(tmp_path, monkeypatch):
 
 
 def _features(pretrained, cache, name=NAME):
-    backbone = MaskCLIPViT(name, pretrained, cache_dir=cache)
-    text = CLIPTextEncoder(name, pretrained, cache_dir=cache)
+    clip = get_clip(dict(model=name, pretrained=pretrained, cache_dir=cache))
+    backbone = MaskCLIPViT(clip=clip)
+    text = CLIPTextEncoder(clip)
     torch.manual_seed(1)
     images = torch.randn(2, 3, 80, 48)
     with torch.no_grad():
