@@ -13,7 +13,7 @@ NAMES = ['red circle', 'blue square', 'cat', 'dog', 'tree']
 
 @pytest.fixture
 def encoder(tiny_clip_file, tiny_clip_cfg):
-    return CLIPTextEncoder(tiny_clip_cfg, tiny_clip_file[0])
+    return CLIPTextEncoder(dict(model=tiny_clip_cfg, pretrained=tiny_clip_file[0]))
 
 
 def test_fast_encoding_prints_nothing(encoder, capsys):

@@ -11,7 +11,7 @@ from reclip_mmseg.models.utils import (RECLIP_TEMPLATES, SCENE_TEMPLATES,
 @pytest.fixture
 def encoder_and_clip(tiny_clip_file, tiny_clip_cfg):
     path, clip = tiny_clip_file
-    return CLIPTextEncoder(tiny_clip_cfg, path), clip.eval()
+    return CLIPTextEncoder(dict(model=tiny_clip_cfg, pretrained=path)), clip.eval()
 
 
 def _ensemble(clip, encoder, name, templates):
