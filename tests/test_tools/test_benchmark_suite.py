@@ -27,36 +27,38 @@ def run(*args):
 def test_dry_run_prints_commands_and_skips(tmp_path):
     configs, data, work = tmp_path / 'cfg', tmp_path / 'data', tmp_path / 'w'
     configs.mkdir()
-    (configs / 'naclip_voc21.py').write_text('')
+    (configs / 'naclip-pamr_voc21.py').write_text('')
     (data / 'VOCdevkit' / 'VOC2012').mkdir(parents=True)
-    out = run('--methods', 'naclip', 'sclip', '--datasets', 'voc21', 'ade',
-              '--data-root', str(data), '--config-dir', str(configs),
+    out = run('--methods', 'naclip-pamr', 'sclip', '--datasets', 'voc21',
+              'ade', '--data-root', str(data), '--config-dir', str(configs),
               '--work-dir', str(work), '--dry-run')
     lines = out.splitlines()
     voc = osp.join(str(data), 'VOCdevkit', 'VOC2012')
     assert lines[0] == (
-        f'[1/4] naclip voc21: {sys.executable} '
+        f'[1/4] naclip-pamr voc21: {sys.executable} '
         f'{osp.join(ROOT, "tools", "test.py")} '
-        f'{configs / "naclip_voc21.py"} --work-dir {work / "naclip_voc21"} '
+        f'{configs / "naclip-pamr_voc21.py"} '
+        f'--work-dir {work / "naclip-pamr_voc21"} '
         f'--cfg-options test_dataloader.dataset.data_root={voc}')
     ade = osp.join(str(data), 'ade', 'ADEChallengeData2016')
-    assert lines[1] == (f'[2/4] naclip ade20k: skipped: data folder {ade} '
-                        'missing (README "Benchmarks")')
+    assert lines[1] == (f'[2/4] naclip-pamr ade20k: skipped: data folder '
+                        f'{ade} missing (README "Benchmarks")')
     assert lines[2] == (f'[3/4] sclip voc21: skipped: no config '
                         f'{configs / "sclip_voc21.py"}')
     assert lines[3] == (f'[4/4] sclip ade20k: skipped: data folder {ade} '
                         'missing (README "Benchmarks")')
     table = ('| method | VOC21 | ADE20K |\n|---|---|---|\n'
-             '| naclip (ours) | - | - |\n'
-             '| naclip (published) | 64.1 | 19.1 |\n'
+             '| naclip-pamr (ours) | - | - |\n'
+             '| naclip-pamr (published) | 64.1 | 19.1 |\n'
              '| sclip (ours) | - | - |\n'
              '| sclip (published) | 59.6 | 16.5 |\n')
     assert out.endswith(table)
     assert (work / 'results.md').read_text() == table
     result = json.loads((work / 'results.json').read_text())
     assert result['dry_run'] is True
-    assert result['rows'][0] == dict(method='naclip', dataset='voc21',
-                                     miou=None, published=64.1)
+    assert result['rows'][0] == dict(method='naclip-pamr',
+                                     dataset='voc21', miou=None,
+                                     published=64.1)
     assert sorted(os.listdir(work)) == ['results.json', 'results.md']
 
 
