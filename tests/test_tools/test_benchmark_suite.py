@@ -1,6 +1,8 @@
 """tools/benchmark_suite.py (issue 14 item 4, partial): the dry run's
 commands and skip lines, the published table, and one real run of a
 training-free config on a tiny synthetic VOC."""
+import glob
+import importlib.util
 import json
 import os
 import os.path as osp
@@ -8,7 +10,7 @@ import re
 import subprocess
 import sys
 
-from conftest import write_synthetic_voc
+from conftest import TINY_CLIP, write_synthetic_voc
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SUITE = osp.join(ROOT, 'tools', 'benchmark_suite.py')
@@ -78,3 +80,61 @@ def test_real_run_reads_test_py_miou(tmp_path):
     assert logged and abs(ours['miou'] - float(logged[-1])) < 5e-5
     assert f'[1/1] maskclip voc20: mIoU {ours["miou"]:.2f}' in out
     assert f'| maskclip (ours) | {ours["miou"]:.1f} |' in out
+
+
+def _suite_module():
+    spec = importlib.util.spec_from_file_location('benchmark_suite', SUITE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_dry_run_finds_a_config_for_every_pair(tmp_path):
+    """configs/ovss holds <method>_<dataset>.py for every method and dataset
+    the suite knows (and nothing else): with every data folder present the
+    default dry run skips no pair."""
+    suite = _suite_module()
+    data = tmp_path / 'data'
+    for _, folder in suite.DATASETS.values():
+        (data / folder).mkdir(parents=True, exist_ok=True)
+    out = run('--data-root', str(data), '--work-dir', str(tmp_path / 'w'),
+              '--dry-run')
+    pairs = [(m, d) for m in suite.METHODS for d in suite.DATASETS]
+    lines = [line for line in out.splitlines() if line.startswith('[')]
+    assert len(lines) == len(pairs) == 5 * 8
+    for i, ((method, dataset), line) in enumerate(zip(pairs, lines), 1):
+        config = osp.join(ROOT, 'configs', 'ovss', f'{method}_{dataset}.py')
+        assert line.startswith(f'[{i}/40] {method} {dataset}: '), line
+        assert 'skipped' not in line and f' {config} ' in line, line
+    shipped = {osp.basename(p) for p in glob.glob(
+        osp.join(ROOT, 'configs', 'ovss', '*.py'))}
+    assert shipped == {f'{m}_{d}.py' for m, d in pairs}
+
+
+def test_real_run_of_a_shipped_ovss_config(tmp_path):
+    """configs/ovss/naclip-pamr_voc21.py (tiny CLIP) through tools/test.py
+    on a synthetic VOC: one query per synonym, PAMR, the synonym softmax and
+    prob_thd, the class checks passing on the merged 21 classes."""
+    configs, data, work = tmp_path / 'cfg', tmp_path / 'data', tmp_path / 'w'
+    configs.mkdir()
+    shipped = osp.join(ROOT, 'configs', 'ovss', 'naclip-pamr_voc21.py')
+    (configs / 'naclip-pamr_voc21.py').write_text(
+        f'_base_ = [{shipped!r}]\n'
+        f'_tiny = {TINY_CLIP!r}\n'
+        'model = dict(\n'
+        '    backbone=dict(clip_model=dict(_tiny, _delete_=True),\n'
+        '                  pretrained=None),\n'
+        '    decode_head=dict(clip_model=dict(_tiny, _delete_=True),\n'
+        '                     pretrained=None, in_channels=32))\n'
+        'test_dataloader = dict(num_workers=0, persistent_workers=False)\n')
+    write_synthetic_voc(str(data / 'VOCdevkit' / 'VOC2012'))
+    out = run('--methods', 'naclip-pamr', '--datasets', 'voc21',
+              '--data-root', str(data), '--config-dir', str(configs),
+              '--work-dir', str(work))
+    ours = json.loads((work / 'results.json').read_text())['rows'][0]
+    logged = re.findall(r'mIoU: (\d+\.\d+)', out)
+    assert logged and abs(ours['miou'] - float(logged[-1])) < 5e-5
+    assert ours['published'] == 64.1
+    # the per-class table lists VOC21's 21 classes, background first
+    assert re.search(r'\|\s+background\s+\|', out)
+    assert re.search(r'\|\s+tvmonitor\s+\|', out)
