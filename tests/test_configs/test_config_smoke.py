@@ -98,10 +98,8 @@ def test_config_builds_model(path):
 
 
 def tiny(cfg):
-    """``cfg`` with the tiny random CLIP in place of ViT-B/16 (offline)."""
-    for part in ('backbone', 'decode_head'):
-        cfg.model[part].clip_model = copy.deepcopy(TINY_CLIP)
-        cfg.model[part].pretrained = None
+    """``cfg`` with the tiny random CLIP as the model's one CLIP (offline)."""
+    cfg.model.clip = dict(model=copy.deepcopy(TINY_CLIP), pretrained=None)
     cfg.model.decode_head.in_channels = TINY_CLIP['embed_dim']
     if 'pos_channels' in cfg.model.decode_head:
         cfg.model.decode_head.pos_channels = TINY_CLIP['vision_cfg']['width']
@@ -115,8 +113,8 @@ def test_peer_config_builds_with_tiny_clip(path):
     raw = Config.fromfile(path)
     assert raw.custom_imports['imports'] == ['reclip_mmseg']
     # the released recipe: real ViT-B/16, OpenAI weights by default
-    assert raw.model.backbone.clip_model == 'ViT-B-16-quickgelu'
-    assert raw.model.backbone.pretrained == 'openai'
+    assert raw.model.clip == dict(model='ViT-B-16-quickgelu',
+                                  pretrained='openai')
     name = osp.splitext(osp.basename(path))[0]
     method = name.rsplit('_', 1)[0] if name.startswith('reclip_') else \
         name.split('_', 1)[0]

@@ -107,6 +107,25 @@ def test_every_pair_gets_its_methods_steps(method, dataset):
          []) + (['BackgroundThreshold'] if dataset in (
              'voc21', 'context60', 'coco_object') else [])
     assert types == expected
+    # the method's peer column of the dataset base (whose values
+    # tests/test_datasets/test_ovss_datasets.py checks against PEERS.md)
+    peer = dict(maskclip='naclip', **{'naclip-pamr': 'naclip'}).get(
+        method, method)
+    col = Config.fromfile(
+        osp.join(CONFIGS, '_base_', 'datasets',
+                 f'ovss_{dataset}.py')).ovss_protocol[peer]
+    args = dict(steps(cfg))
+    assert args['SynonymSoftmax'] == dict(logit_scale=col.logit_scale)
+    assert args.get('AreaThreshold') == (
+        dict(area_thd=col.area_thd) if 'area_thd' in col else None)
+    assert args.get('BackgroundThreshold') == (
+        dict(prob_thd=col.prob_thd) if 'prob_thd' in col else None)
+    assert cfg.model.decode_head.class_names == col.class_names
+    assert cfg.short_side == col.short_side
+    assert cfg.test_dataloader.dataset.pipeline[1].scale == (
+        2048, col.short_side)
+    assert {k: v for k, v in cfg.model.test_cfg.items()
+            if k != 'postprocess_merged'} == col.test_cfg
     rule, rule_cfg = RULES[method]
     assert cfg.model.backbone.last_block == rule
     assert cfg.model.backbone.get('last_block_cfg', {}) == rule_cfg

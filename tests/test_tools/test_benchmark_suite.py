@@ -122,10 +122,8 @@ def test_real_run_of_a_shipped_ovss_config(tmp_path):
         f'_base_ = [{shipped!r}]\n'
         f'_tiny = {TINY_CLIP!r}\n'
         'model = dict(\n'
-        '    backbone=dict(clip_model=dict(_tiny, _delete_=True),\n'
-        '                  pretrained=None),\n'
-        '    decode_head=dict(clip_model=dict(_tiny, _delete_=True),\n'
-        '                     pretrained=None, in_channels=32))\n'
+        '    clip=dict(_delete_=True, model=_tiny, pretrained=None),\n'
+        '    decode_head=dict(in_channels=32))\n'
         'test_dataloader = dict(num_workers=0, persistent_workers=False)\n')
     write_synthetic_voc(str(data / 'VOCdevkit' / 'VOC2012'))
     out = run('--methods', 'naclip-pamr', '--datasets', 'voc21',
