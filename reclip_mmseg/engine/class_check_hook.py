@@ -20,6 +20,31 @@ def class_name_mismatch(model_names, dataset_names) -> list:
     return out
 
 
+def predicted_classes(model, head):
+    """``(count, names)`` of the classes ``model`` predicts.
+
+    The head's ``num_classes`` / ``class_names``, then through the
+    segmentor's test chains (``postprocess``, ``postprocess_merged``): a step
+    may change the count (``out_channels``), and one that merges one query
+    per synonym into classes (``SynonymSoftmax``, whose ``class_index`` gives
+    each query's class) regroups the head's names into synonym lists.
+    """
+    num, names = head.num_classes, getattr(head, 'class_names', None)
+    for chain in (getattr(model, 'postprocess', None),
+                  getattr(model, 'postprocess_merged', None)):
+        for step in getattr(chain, 'steps', ()):
+            index = getattr(step, 'class_index', None)
+            if index is not None and names is not None and \
+                    len(index) == len(names):
+                groups = [[] for _ in range(int(index.max()) + 1)]
+                for name, k in zip(names, index.tolist()):
+                    groups[k].append(name)
+                names = [g[0] if len(g) == 1 else g for g in groups]
+            if hasattr(step, 'out_channels'):
+                num = step.out_channels(num)
+    return num, names
+
+
 @HOOKS.register_module()
 class ClassCountCheckHook(Hook):
     """Fail early when the model's classes do not match a dataset's.
@@ -29,6 +54,9 @@ class ClassCountCheckHook(Hook):
     of the loop's dataset, then the head's ``class_names`` with the dataset's
     class names by value and order (the metric table names classes by the
     dataset's list), and raises a ``ValueError`` naming the differences.
+    Both are taken after the segmentor's test chains
+    (:func:`predicted_classes`): a head with one query per synonym predicts
+    the classes its ``SynonymSoftmax`` step merges them into.
     If you mean other prompt texts than the dataset's names, give a list of
     synonyms that includes the dataset's name, or set the config key
     ``allow_class_name_mismatch = True`` (a warning instead).
@@ -47,20 +75,22 @@ class ClassCountCheckHook(Hook):
         classes = dataset.metainfo.get('classes')
         if classes is None:
             return
-        if len(classes) == head.num_classes:
-            self._check_names(runner, head, dataset, list(classes))
+        num, names = predicted_classes(model, head)
+        if len(classes) == num:
+            self._check_names(runner, names, dataset, list(classes))
             return
         raise ValueError(
             f'{type(dataset).__name__} (data_root '
             f"{getattr(dataset, 'data_root', None)!r}) has {len(classes)} "
             f'classes but model.decode_head.num_classes is '
-            f'{head.num_classes} (class_names: '
-            f"{getattr(head, 'class_names', None)}). Set "
+            f'{head.num_classes}' + (
+                f' ({num} classes after the test post-processing)'
+                if num != head.num_classes else '') +
+            f' (class_names: {names}). Set '
             'model.decode_head.class_names to the dataset\'s classes.')
 
     @staticmethod
-    def _check_names(runner, head, dataset, classes) -> None:
-        names = getattr(head, 'class_names', None)
+    def _check_names(runner, names, dataset, classes) -> None:
         if names is None:
             return
         wrong = class_name_mismatch(names, classes)

@@ -1,12 +1,17 @@
-"""Every leaf config loads and builds its model offline (random CLIP)."""
+"""Every leaf config loads and builds its model offline (random CLIP; the
+peers' configs in configs/ovss and configs/uss with a tiny CLIP)."""
+import copy
 import glob
 import os.path as osp
 
 import pytest
 import torch
+from conftest import TINY_CLIP
 from mmengine.config import Config
-from mmseg.registry import MODELS
+from mmseg.registry import DATASETS, MODELS
 
+from reclip_mmseg.engine.class_check_hook import predicted_classes
+from reclip_mmseg.models.backbones import LAST_BLOCK_RULES
 from reclip_mmseg.toy import TOY_CLIP, TOY_CLIP_CHECKPOINT
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -19,10 +24,28 @@ EXPECTED = {
 } | {'reclip_toy_residual.py'}
 NUM_CLASSES = dict(
     voc=20, context=59, ade=150, cityscapes=19, cocostuff27=27, toy=10)
+# the peers: configs/ovss/<method>_<dataset>.py, configs/uss/<rule>_<dataset>
+PEER_CONFIGS = sorted(
+    glob.glob(osp.join(ROOT, 'configs', 'ovss', '*.py')) +
+    glob.glob(osp.join(ROOT, 'configs', 'uss', '*.py')))
+OVSS_METHODS = ('maskclip', 'sclip', 'clearclip', 'naclip', 'naclip-pamr')
+OVSS_DATASETS = ('voc21', 'context60', 'coco_object', 'voc20', 'context59',
+                 'coco_stuff171', 'cityscapes', 'ade20k')
+USS_DATASETS = ('voc', 'context', 'ade', 'cityscapes', 'cocostuff27')
+EXPECTED_PEERS = {
+    f'ovss/{m}_{d}.py'
+    for m in OVSS_METHODS for d in OVSS_DATASETS
+} | {
+    f'uss/{m}_{d}.py'
+    for m in OVSS_METHODS[1:] + ('reclip_naclip', ) for d in USS_DATASETS
+}
 
 
 def test_found_every_config():
     assert {osp.basename(c) for c in CONFIGS} == EXPECTED
+    found = {osp.relpath(c, osp.join(ROOT, 'configs')) for c in PEER_CONFIGS}
+    assert found == EXPECTED_PEERS
+    assert len(PEER_CONFIGS) == 8 * 5 + 5 * 5 > 0
 
 
 def _offline(cfg):
@@ -72,3 +95,45 @@ def test_config_builds_model(path):
             feats = model.backbone(torch.randn(1, 3, 64, 48))
             assert head(feats).shape == (1, head.num_classes, 64 // ph,
                                          48 // pw)
+
+
+def tiny(cfg):
+    """``cfg`` with the tiny random CLIP as the model's one CLIP (offline)."""
+    cfg.model.clip = dict(model=copy.deepcopy(TINY_CLIP), pretrained=None)
+    cfg.model.decode_head.in_channels = TINY_CLIP['embed_dim']
+    if 'pos_channels' in cfg.model.decode_head:
+        cfg.model.decode_head.pos_channels = TINY_CLIP['vision_cfg']['width']
+    return cfg
+
+
+@pytest.mark.parametrize(
+    'path', PEER_CONFIGS,
+    ids=lambda p: osp.relpath(p, osp.join(ROOT, 'configs')))
+def test_peer_config_builds_with_tiny_clip(path):
+    raw = Config.fromfile(path)
+    assert raw.custom_imports['imports'] == ['reclip_mmseg']
+    # the released recipe: real ViT-B/16, OpenAI weights by default
+    assert raw.model.clip == dict(model='ViT-B-16-quickgelu',
+                                  pretrained='openai')
+    name = osp.splitext(osp.basename(path))[0]
+    method = name.rsplit('_', 1)[0] if name.startswith('reclip_') else \
+        name.split('_', 1)[0]
+    rule = {'reclip_naclip': 'naclip', 'naclip-pamr': 'naclip'}.get(
+        method, method)
+    model = MODELS.build(tiny(raw).model)
+    assert model.backbone.last_block is LAST_BLOCK_RULES[rule]
+    # the classes the model predicts (after the synonym merge) are the
+    # dataset's: every class-name file has one line per dataset class
+    dataset = DATASETS.get(raw.test_dataloader.dataset.type)
+    num, names = predicted_classes(model, model.decode_head)
+    assert num == len(dataset.METAINFO['classes']) == len(names)
+    trainable = [n for n, p in model.named_parameters() if p.requires_grad]
+    if method == 'reclip_naclip':
+        assert trainable and all(
+            n.startswith(('decode_head.reference.ctx',
+                          'decode_head.pos_proj', 'decode_head.conv_seg',
+                          'decode_head.norm')) for n in trainable)
+    else:
+        assert trainable == []
+        assert model.decode_head.synonym_queries
+        assert raw.model.backbone.pos_embed_resize == 'scale_factor'

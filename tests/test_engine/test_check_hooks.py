@@ -178,3 +178,32 @@ def test_resume_without_checkpoint_says_so(data_root, tmp_path, monkeypatch):
                        match=r'--resume, but work dir .*empty_work has no '
                        r'checkpoint to resume from'):
         train.main()
+
+
+def test_class_check_counts_classes_after_the_synonym_merge():
+    """A head with one query per synonym predicts the classes its
+    SynonymSoftmax step merges them into; names regroup, order still
+    checked."""
+    from types import SimpleNamespace
+
+    from reclip_mmseg.engine.class_check_hook import (class_name_mismatch,
+                                                      predicted_classes)
+    from reclip_mmseg.models.postprocess import PostProcessChain
+    groups = [['background', 'sky'], 'cat', ['dog', 'puppy']]
+    head = SimpleNamespace(
+        num_classes=5, class_names=['background', 'sky', 'cat', 'dog',
+                                    'puppy'])
+    model = SimpleNamespace(
+        decode_head=head, postprocess=PostProcessChain(),
+        postprocess_merged=PostProcessChain([
+            dict(type='PAMR', num_iter=1, dilations=(1, )),
+            dict(type='SynonymSoftmax', logit_scale=40, class_names=groups),
+            dict(type='BackgroundThreshold', prob_thd=0.1)]))
+    assert predicted_classes(model, head) == (3, groups)
+    num, names = predicted_classes(model, head)
+    assert class_name_mismatch(names, ['background', 'cat', 'dog']) == []
+    assert class_name_mismatch(names, ['background', 'dog', 'cat']) == [
+        (1, 'cat', 'dog'), (2, ['dog', 'puppy'], 'cat')]
+    # without the merge step: the head's own count and names
+    plain = SimpleNamespace(decode_head=head)
+    assert predicted_classes(plain, head) == (5, head.class_names)

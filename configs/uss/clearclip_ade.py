@@ -1,0 +1,4 @@
+# ClearCLIP on ADE-150 (USS), training-free: the same test set, labels and
+# dataset class as the OVSS benchmark ade20k, so the ClearCLIP protocol of
+# configs/ovss/clearclip_ade20k.py applies as it is.
+_base_ = ['../ovss/clearclip_ade20k.py']

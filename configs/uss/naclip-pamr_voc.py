@@ -1,0 +1,4 @@
+# NACLIP + PAMR on VOC-20 (USS), training-free: the same test set, labels and
+# dataset class as the OVSS benchmark voc20, so the NACLIP protocol of
+# configs/ovss/naclip-pamr_voc20.py applies as it is.
+_base_ = ['../ovss/naclip-pamr_voc20.py']

@@ -1,0 +1,4 @@
+# NACLIP on Context-59 (USS), training-free: the same test set, labels and
+# dataset class as the OVSS benchmark context59, so the NACLIP protocol of
+# configs/ovss/naclip_context59.py applies as it is.
+_base_ = ['../ovss/naclip_context59.py']

@@ -1,0 +1,4 @@
+# SCLIP on ADE-150 (USS), training-free: the same test set, labels and
+# dataset class as the OVSS benchmark ade20k, so the SCLIP protocol of
+# configs/ovss/sclip_ade20k.py applies as it is.
+_base_ = ['../ovss/sclip_ade20k.py']
