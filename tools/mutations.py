@@ -190,4 +190,11 @@ MUTATIONS = [
       EVAL),
     m('per_class_union_as_label', PCIOU, 'union = sum(r[1] for r in results)',
       'union = sum(r[3] for r in results)', EVAL),
+    # -- the one CLIP (issue 18 item 1) -----------------------------------
+    m('head_builds_its_own_clip', SEGMENTOR,
+      'decode_head=dict(decode_head, clip=built)',
+      'decode_head=dict(decode_head, clip=built.setting)', SEG),
+    m('own_clip_allowed_in_head', SEGMENTOR,
+      "refuse_own_clip(decode_head, 'model.decode_head')", 'pass',
+      ['tests/test_tools/test_named_errors.py']),
 ]
