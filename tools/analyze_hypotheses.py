@@ -40,22 +40,18 @@ from mmseg.registry import DATASETS, MODELS, TASK_UTILS
 from reclip_mmseg.evaluation.hypothesis_quality import (hypothesis_quality,
                                                         label_classes)
 from reclip_mmseg.models.utils import hypothesis_clip
-
-#: Short names of the hypothesis generators (the ``--types`` choices).
-TYPES = {
-    'window': 'SlidingWindowHypothesis',
-    'pixel': 'PixelTagHypothesis',
-    'global': 'GlobalThresholdHypothesis'
-}
-SHARED_KEYS = ('clip_size', 'batch_size', 'backend_args')
-
+from reclip_mmseg.models.utils.hypothesis_types import (HYPOTHESIS_TYPES,
+                                                        generator_configs)
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
     parser.add_argument('checkpoint', nargs='?', default=None)
     parser.add_argument(
-        '--types', nargs='+', choices=list(TYPES), default=list(TYPES))
+        '--types',
+        nargs='+',
+        default=list(HYPOTHESIS_TYPES),
+        help=f'of {list(HYPOTHESIS_TYPES)}')
     parser.add_argument('--split', choices=['val', 'train'], default='val')
     parser.add_argument('--limit', type=int, default=None,
                         help='first N images of the split')
@@ -69,26 +65,6 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     args.work_dir, args.launcher, args.local_rank = None, 'none', 0
     return args
-
-
-def generator_configs(model_hyp: dict, types, hyp_options: dict) -> dict:
-    """``{type: generator config}`` (see the module docstring)."""
-    model_hyp = dict(model_hyp)
-    model_hyp.pop('file', None)
-    shared = {k: model_hyp[k] for k in SHARED_KEYS if k in model_hyp}
-    cfgs = {}
-    for name in types:
-        if model_hyp.get('type') == TYPES[name]:
-            cfgs[name] = dict(model_hyp)
-        else:
-            cfgs[name] = dict(shared, type=TYPES[name])
-    for key, value in hyp_options.items():
-        name, _, k = key.partition('.')
-        if name not in cfgs or not k:
-            raise KeyError(f'--hyp-options {key}: expected TYPE.key with '
-                           f'TYPE one of {list(cfgs)}')
-        cfgs[name][k] = value
-    return cfgs
 
 
 def split_dataset(cfg, split: str):

@@ -19,7 +19,8 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS, TASK_UTILS
 
 from reclip_mmseg.evaluation.hypothesis_quality import hypothesis_quality
-from reclip_mmseg.models.utils import BaseHypothesis, hypothesis_clip
+from reclip_mmseg.models.utils import (HYPOTHESIS_TYPES, BaseHypothesis,
+                                       generator_configs, hypothesis_clip)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(ROOT, 'tools'))
@@ -81,7 +82,7 @@ def run(root, tmp_path, *extra):
 
 
 def test_known_answers(toy_root, tmp_path, monkeypatch, capsys):
-    monkeypatch.setitem(analyze_hypotheses.TYPES, 'fake',
+    monkeypatch.setitem(HYPOTHESIS_TYPES, 'fake',
                         'ReadOffHypothesis')
     results, data = run(toy_root, tmp_path, '--types', 'fake')
     names = list(results['fake']['per_class'])
@@ -103,7 +104,7 @@ def test_known_answers(toy_root, tmp_path, monkeypatch, capsys):
 
 
 def test_limit_and_train_split(toy_root, tmp_path, monkeypatch):
-    monkeypatch.setitem(analyze_hypotheses.TYPES, 'fake',
+    monkeypatch.setitem(HYPOTHESIS_TYPES, 'fake',
                         'ReadOffHypothesis')
     _, data = run(toy_root, tmp_path, '--types', 'fake', '--limit', '2')
     q = data['results']['fake']
@@ -127,7 +128,7 @@ def test_real_generators_match_direct_calls(toy_root, tmp_path):
     cfg = Config.fromfile(TOY)
     init_default_scope('mmseg')
     clip = hypothesis_clip(MODELS.build(cfg.model).eval())
-    cfgs = analyze_hypotheses.generator_configs(
+    cfgs = generator_configs(
         cfg.model.hypothesis, list(results), {'pixel.threshold': 0.4})
     paths = [osp.join(toy_root, 'img_dir', 'val', f'{i:05d}.png')
              for i in range(4)]
@@ -150,15 +151,16 @@ def test_real_generators_match_direct_calls(toy_root, tmp_path):
 def test_generator_configs():
     model_hyp = dict(type='SlidingWindowHypothesis', window=32, clip_size=64,
                      batch_size=8, file='x.json')
-    cfgs = analyze_hypotheses.generator_configs(
+    cfgs = generator_configs(
         model_hyp, ['window', 'pixel'], {'pixel.top_ratio': 0.2})
     assert cfgs['window'] == dict(type='SlidingWindowHypothesis', window=32,
                                   clip_size=64, batch_size=8)
     assert cfgs['pixel'] == dict(type='PixelTagHypothesis', clip_size=64,
                                  batch_size=8, top_ratio=0.2)
     with pytest.raises(KeyError, match='TYPE one of'):
-        analyze_hypotheses.generator_configs(model_hyp, ['window'],
-                                             {'global.threshold': 1})
+        generator_configs(model_hyp, ['window'], {'global.threshold': 1})
+    with pytest.raises(KeyError, match="unknown hypothesis type 'votes'"):
+        generator_configs(model_hyp, ['votes'])
 
 
 def test_missing_labels_are_named(tmp_path):

@@ -35,3 +35,6 @@ from .hypothesis_rules import (RELEVANCE_STATISTICS,  # noqa: E402
 __all__ += [
     'PixelTagHypothesis', 'RELEVANCE_STATISTICS', 'relevance_hypothesis'
 ]
+from .hypothesis_types import HYPOTHESIS_TYPES, generator_configs  # noqa: E402
+
+__all__ += ['HYPOTHESIS_TYPES', 'generator_configs']
