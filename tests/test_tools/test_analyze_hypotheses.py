@@ -169,3 +169,24 @@ def test_missing_labels_are_named(tmp_path):
     os.remove(osp.join(root, 'ann_dir', 'val', '00000.png'))
     with pytest.raises(FileNotFoundError, match='needs labels'):
         run(root, tmp_path, '--types', 'pixel')
+
+
+def test_tune_pixel_rows_equal_the_analysis(toy_root, tmp_path):
+    """tools/tune_pixel_hypothesis.py: each grid row is what the analysis
+    tool measures for that setting (same images, same labels)."""
+    import tune_pixel_hypothesis
+    rows = tune_pixel_hypothesis.main([
+        TOY, '--split', 'val', '--scales', '10', '30', '--ratios', '0.05',
+        '--thresholds', '0.1', '0.3', '--out', str(tmp_path / 'tune.json'),
+        '--cfg-options', f'val_dataloader.dataset.data_root={toy_root}'
+    ])
+    assert len(rows) == 2 * 2 * 2  # scales x (max, top_mean) x thresholds
+    assert [r['f1'] for r in rows] == sorted((r['f1'] for r in rows),
+                                             reverse=True)
+    for r in (rows[0], rows[-1]):
+        opts = [f"pixel.{k}={r[k]}" for k in ('logit_scale', 'statistic',
+                                               'top_ratio', 'threshold')]
+        results, _ = run(toy_root, tmp_path, '--types', 'pixel',
+                         '--hyp-options', *opts)
+        assert results['pixel']['mean']['f1'] == pytest.approx(r['f1'])
+        assert results['pixel']['mean']['mAP'] == pytest.approx(r['mAP'])

@@ -125,6 +125,14 @@ def test_short_side_resizes_before_the_pass(image_file):
     assert seg.backbone.shapes == [(1, 3, 32, 48)]
 
 
+def test_defaults():
+    # chosen on the toy world's train split (README "Which hypothesis")
+    gen = TASK_UTILS.build(dict(type='PixelTagHypothesis'))
+    assert gen.params() == dict(logit_scale=10.0, statistic='top_mean',
+                                top_ratio=0.02, threshold=0.15,
+                                fallback_topk=1, short_side=None)
+
+
 def test_pure_rules():
     probs = torch.tensor([[0.9, 0.1, 0.5, 0.3], [0.1, 0.9, 0.5, 0.7]])
     torch.testing.assert_close(top_mean_relevance(probs, 0.5),
@@ -200,7 +208,7 @@ def test_tiny_clip_uses_the_backbones_rule(tiny_clip_file, tmp_path):
         with torch.no_grad():
             dense = seg.backbone(image[None]).dense[0].flatten(1)  # (D, 15)
         cos = seg.decode_head.query_features @ dense
-        probs = (100 * cos).softmax(0).tolist()
+        probs = (10 * cos).softmax(0).tolist()  # the default scale
         hand = [sum(sorted(p, reverse=True)[:4]) / 4 for p in probs]
         scores[rule] = gen.scores(seg, image)
         torch.testing.assert_close(scores[rule], torch.tensor(hand))
