@@ -44,7 +44,12 @@ def test_ap_with_a_tie_by_hand():
     assert average_precision([0.4, 0.5, 0.6, 0.1],
                              [True, False, True, False]) == pytest.approx(
                                  (1 + 2 / 3) / 2)
-    # the tie broken the other way: 1/2, 2/3 -> (1/2 + 2/3) / 2
+    # a tie counts as one step whichever image comes first: P 1/2 at R 1/2
+    # (not P 1 for a positive listed first), then P 2/3 at R 1
+    assert average_precision([0.6, 0.6, 0.4],
+                             [True, False, True]) == pytest.approx(
+                                 0.25 + 1 / 3)
+    # the ranking the other way: 1/2, 2/3 -> (1/2 + 2/3) / 2
     assert average_precision([0.4, 0.6, 0.5, 0.1],
                              [True, False, True, False]) == pytest.approx(
                                  (0.5 + 2 / 3) / 2)
