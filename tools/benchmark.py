@@ -3,6 +3,7 @@
     python tools/benchmark.py CONFIG [CONFIG ...] [--shape H W] [--batch-size N]
         [--device cpu|cuda] [--amp none|bf16|fp16] [--mode infer|train|both]
         [--floor] [--slide CROP STRIDE] [--warmup 2] [--repeats 10] [--out results.json]
+        [--hyp-shape H W [--hyp-types window pixel ...] [--hyp-repeats N]]
         [--cfg-options k=v ...]
 
 Models are built with random CLIP weights (``model.clip.pretrained=None``) unless
@@ -16,7 +17,11 @@ Training is timed per iteration (forward, loss, backward, optimizer step)
 with the hypotheses already cached, and split into: the frozen visual pass,
 the Reference text pass (once per iteration, whole batch), and the rest
 (head + loss + backward + step). The hypothesis of one uncached image of
-``--hyp-shape`` is timed separately: after the first epoch it costs nothing.
+``--hyp-shape`` is timed separately (in any ``--mode``): after the first
+epoch it costs nothing. ``--hyp-types window pixel`` times those generators
+(``reclip_mmseg.models.utils.generator_configs`` of the config's
+``model.hypothesis``) on the same image, interleaved ``--hyp-repeats``
+times, with ratios to the first type.
 """
 import argparse
 import contextlib
@@ -31,12 +36,13 @@ import time
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
-from mmseg.registry import MODELS
+from mmseg.registry import MODELS, TASK_UTILS
 from mmseg.structures import SegDataSample
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import reclip_mmseg  # noqa: E402,F401
-from reclip_mmseg.models.utils import build_clip  # noqa: E402
+from reclip_mmseg.models.utils import (build_clip,  # noqa: E402
+                                       generator_configs, hypothesis_clip)
 
 
 def parse_args(argv=None):
@@ -59,7 +65,20 @@ def parse_args(argv=None):
         'STRIDE), interleaved with its whole-image inference')
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--repeats', type=int, default=10)
-    parser.add_argument('--hyp-shape', type=int, nargs=2, default=None)
+    parser.add_argument(
+        '--hyp-shape',
+        type=int,
+        nargs=2,
+        default=None,
+        metavar=('H', 'W'),
+        help='time the class hypothesis of one uncached H x W image')
+    parser.add_argument(
+        '--hyp-types',
+        nargs='+',
+        default=None,
+        help='hypothesis types to time on that image, interleaved, e.g. '
+        'window pixel global (default: the config\'s own)')
+    parser.add_argument('--hyp-repeats', type=int, default=1)
     parser.add_argument('--keep-pretrained', action='store_true')
     parser.add_argument('--out', help='write results as JSON')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
@@ -93,6 +112,7 @@ class Case:
             self.model = clip.to(device).eval()
             self.steps = dict(infer=self._floor)
             return
+        self.hyp_cfg = cfg.model.get('hypothesis', {})
         model = MODELS.build(cfg.model).to(device)
         model.init_weights()
         self.model = model
@@ -187,14 +207,28 @@ def _peak_memory_mb(device):
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _time_hypothesis(case, shape):
+def _time_hypotheses(case, args):
+    """``{key: summary}`` of each hypothesis type's ``compute`` on one
+    random ``--hyp-shape`` image, ``--hyp-repeats`` times, interleaved."""
     model, device = case.model, case.device
-    image = torch.randn(3, *shape, device=device)
-    start = time.perf_counter()
-    with torch.no_grad(), _autocast(case.args, device):
-        model.hypothesis.compute(model, image)
-    _sync(device)
-    return (time.perf_counter() - start) * 1000
+    if args.hyp_types:
+        cfgs = generator_configs(case.hyp_cfg, args.hyp_types)
+        gens = {f'hypothesis_{name}': TASK_UTILS.build(c)
+                for name, c in cfgs.items()}
+    else:
+        gens = dict(hypothesis_uncached=model.hypothesis)
+    clip = hypothesis_clip(model)
+    image = torch.randn(3, *args.hyp_shape, device=device)
+    times = {key: [] for key in gens}
+    for _ in range(args.hyp_repeats):
+        for key, gen in gens.items():
+            _sync(device)
+            start = time.perf_counter()
+            with torch.no_grad(), _autocast(case.args, device):
+                gen.compute(clip, image)
+            _sync(device)
+            times[key].append((time.perf_counter() - start) * 1000)
+    return {key: _summary(t) for key, t in times.items()}
 
 
 def main(argv=None):
@@ -254,9 +288,16 @@ def main(argv=None):
                     entry['train_visual']['median_ms'] -
                     entry['train_reference']['median_ms'])
             entry['train_head_loss_backward_ms'] = rest
-            if args.hyp_shape:
-                entry['hypothesis_uncached_ms_per_image'] = _time_hypothesis(
-                    case, args.hyp_shape)
+        if args.hyp_shape and hasattr(case.model, 'hypothesis'):
+            hyps = _time_hypotheses(case, args)
+            if not args.hyp_types:  # the config's own, as before
+                entry['hypothesis_uncached_ms_per_image'] = hyps[
+                    'hypothesis_uncached']['median_ms']
+            else:
+                first = hyps[f'hypothesis_{args.hyp_types[0]}']['median_ms']
+                for s in hyps.values():
+                    s['ratio_to_first'] = s['median_ms'] / first
+                entry.update(hyps)
         results['cases'][case.name] = entry
     results['peak_memory_mb'] = _peak_memory_mb(device)
     _print(results, args)

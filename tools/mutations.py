@@ -24,6 +24,11 @@ PAMR_FILE = 'models/postprocess/pamr.py'
 PEER = 'models/postprocess/peer_probs.py'
 METRIC = 'evaluation/bias_metric.py'
 PCIOU = 'evaluation/per_class_iou.py'
+HYPPIX = 'models/utils/hypothesis_pixel.py'
+HQ = 'evaluation/hypothesis_quality.py'
+PIXEL_TESTS = ['tests/test_models/test_segmentors/test_hypothesis_pixel.py']
+HQ_TESTS = ['tests/test_evaluation/test_hypothesis_quality.py']
+I15 = ('issue15', )
 I16 = ('issue16', )
 
 
@@ -197,4 +202,27 @@ MUTATIONS = [
     m('own_clip_allowed_in_head', SEGMENTOR,
       "refuse_own_clip(decode_head, 'model.decode_head')", 'pass',
       ['tests/test_tools/test_named_errors.py']),
+    # -- issue 15: pixel hypothesis and hypothesis quality ---------------
+    m('pixel_softmax_over_patches', HYPPIX,
+      'self.pixel_cosines(clip, image)).softmax(dim=0)',
+      'self.pixel_cosines(clip, image)).softmax(dim=1)', PIXEL_TESTS, I15),
+    m('pixel_threshold_strict', RULES, 'torch.nonzero(relevance >= threshold)',
+      'torch.nonzero(relevance > threshold)', PIXEL_TESTS, I15),
+    m('top_mean_floor', RULES,
+      'n = max(1, math.ceil(top_ratio * probs.shape[1] - 1e-9))',
+      'n = max(1, int(top_ratio * probs.shape[1]))', PIXEL_TESTS, I15),
+    m('pixel_fallback_top1', RULES, 'relevance.topk(fallback_topk)',
+      'relevance.topk(1)', PIXEL_TESTS, I15),
+    m('pixel_fingerprint_no_dense', HYPPIX,
+      'dense=hypothesis_clip(clip).dense_setting)', 'dense=None)',
+      PIXEL_TESTS, I15),
+    m('pixel_short_side_ignored', HYPPIX, 'if self.short_side is not None:',
+      'if False:', PIXEL_TESTS, I15),
+    m('ap_ties_split', HQ,
+      'last = np.r_[np.nonzero(np.diff(scores))[0], len(scores) - 1]',
+      'last = np.arange(len(scores))', HQ_TESTS, I15),
+    m('recall_over_predictions', HQ, 'r = tp / (tp + fn) if tp + fn',
+      'r = tp / (tp + fp) if tp + fp', HQ_TESTS, I15),
+    m('means_over_all_classes', HQ, 'if true[:, c].any()]', ']', HQ_TESTS,
+      I15),
 ]

@@ -4,6 +4,7 @@ import json
 import os.path as osp
 import sys
 
+import pytest
 import torch
 from mmseg.structures import SegDataSample
 
@@ -83,3 +84,36 @@ def test_reference_text_pass_once_per_iteration(monkeypatch):
         calls.clear()
         model.loss(torch.randn(batch, 3, 32, 32), samples)
         assert calls == [20]  # one pass of the K = 20 prompts
+
+
+def test_benchmark_times_hypothesis_types_interleaved(tmp_path, monkeypatch):
+    """--hyp-types: each type's compute on the same image, interleaved,
+    in infer mode too; the window one is the config's own setting."""
+    from reclip_mmseg.models.utils import (PixelTagHypothesis,
+                                           SlidingWindowHypothesis)
+    calls = []
+    for cls in (SlidingWindowHypothesis, PixelTagHypothesis):
+        compute = cls.compute
+
+        def logged(self, clip, image, _compute=compute):
+            calls.append((type(self).__name__, image.shape, image.sum()))
+            return _compute(self, clip, image)
+
+        monkeypatch.setattr(cls, 'compute', logged)
+    out = tmp_path / 'hyp.json'
+    benchmark.main([
+        TINY, '--shape', '32', '32', '--warmup', '0', '--repeats', '1',
+        '--hyp-shape', '40', '56', '--hyp-types', 'window', 'pixel',
+        '--hyp-repeats', '2', '--out',
+        str(out)
+    ])
+    entry = json.loads(out.read_text())['cases']['reclip_tiny_synthetic-voc']
+    assert entry['hypothesis_window']['runs'] == 2
+    assert entry['hypothesis_pixel']['runs'] == 2
+    assert entry['hypothesis_window']['ratio_to_first'] == 1.0
+    assert entry['hypothesis_pixel']['ratio_to_first'] == pytest.approx(
+        entry['hypothesis_pixel']['median_ms'] /
+        entry['hypothesis_window']['median_ms'])
+    assert [c[0] for c in calls] == ['SlidingWindowHypothesis',
+                                     'PixelTagHypothesis'] * 2
+    assert all(c[1] == (3, 40, 56) and c[2] == calls[0][2] for c in calls)

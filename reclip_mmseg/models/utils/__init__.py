@@ -28,3 +28,13 @@ __all__ += [
 from .hypothesis_clip import HypothesisCLIP, hypothesis_clip  # noqa: E402
 
 __all__ += ['HypothesisCLIP', 'hypothesis_clip']
+from .hypothesis_pixel import PixelTagHypothesis  # noqa: E402
+from .hypothesis_rules import (RELEVANCE_STATISTICS,  # noqa: E402
+                               relevance_hypothesis)
+
+__all__ += [
+    'PixelTagHypothesis', 'RELEVANCE_STATISTICS', 'relevance_hypothesis'
+]
+from .hypothesis_types import HYPOTHESIS_TYPES, generator_configs  # noqa: E402
+
+__all__ += ['HYPOTHESIS_TYPES', 'generator_configs']

@@ -132,6 +132,11 @@ class BaseHypothesis:
         """Class indices of one normalised image ``(3, H, W)``."""
         raise NotImplementedError
 
+    def scores(self, clip, image: Tensor) -> Tensor:
+        """``(K,)`` per-class scores the rule thresholds (higher = more
+        likely present), for ranking in ``tools/analyze_hypotheses.py``."""
+        raise NotImplementedError
+
     def _from_input(self, clip, sample, image: Tensor) -> List[int]:
         if not getattr(self, '_logged_from_input', False):
             print_log(
@@ -240,6 +245,13 @@ class SlidingWindowHypothesis(BaseHypothesis):
         ]
         return self._global_logits(clip, torch.cat(crops))
 
+    def scores(self, clip, image: Tensor) -> Tensor:
+        """``(K,)`` top-1 votes of each class, what ``min_votes`` applies
+        to (``tools/analyze_hypotheses.py`` ranks images by them)."""
+        logits = self.window_logits(clip, image)
+        return torch.bincount(
+            logits.argmax(dim=1), minlength=logits.shape[1]).float()
+
     def compute(self, clip, image: Tensor) -> List[int]:
         clip = hypothesis_clip(clip)
         logits = self.window_logits(clip, image)
@@ -271,6 +283,10 @@ class GlobalThresholdHypothesis(BaseHypothesis):
     def params(self) -> dict:
         return dict(
             super().params(), threshold=self.threshold, topk=self.topk)
+
+    def scores(self, clip, image: Tensor) -> Tensor:
+        """``(K,)`` image logits, what ``threshold`` applies to."""
+        return self._global_logits(clip, image[None])[0]
 
     def compute(self, clip, image: Tensor) -> List[int]:
         logits = self._global_logits(clip, image[None])[0]

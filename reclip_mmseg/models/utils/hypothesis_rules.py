@@ -1,6 +1,7 @@
 """Pure rules of the hypothesis generators: window layout, votes,
-thresholds (ReCLIP++ / ReCLIP released code)."""
-from typing import List
+thresholds (ReCLIP++ / ReCLIP released code), pixel-level relevance (TTD)."""
+import math
+from typing import Callable, Dict, List
 
 import torch
 from torch import Tensor
@@ -48,4 +49,41 @@ def threshold_hypothesis(logits: Tensor, threshold: float,
     classes = torch.nonzero(logits >= threshold).flatten().tolist()
     if not classes:
         classes = sorted(logits.topk(topk).indices.tolist())
+    return classes
+
+
+# -- pixel-level tag relevance (TTD: tags from their nearest pixels) -------
+def top_mean_relevance(probs: Tensor, top_ratio: float) -> Tensor:
+    """Per class, the mean of its ``top_ratio`` highest pixel probabilities.
+
+    Args:
+        probs (Tensor): ``(K, N)`` per-pixel class probabilities.
+        top_ratio (float): Fraction of the N pixels, in (0, 1]; at least
+            one pixel is kept (``ceil(top_ratio * N)``).
+
+    Returns:
+        Tensor: ``(K,)`` relevances in [0, 1].
+    """
+    n = max(1, math.ceil(top_ratio * probs.shape[1] - 1e-9))
+    return probs.topk(n, dim=1).values.mean(dim=1)
+
+
+def max_relevance(probs: Tensor, top_ratio: float) -> Tensor:
+    """Per class, its highest pixel probability (``top_ratio`` unused)."""
+    return probs.max(dim=1).values
+
+
+#: Relevance statistics by name (``PixelTagHypothesis(statistic=...)``);
+#: adding one touches this table only.
+RELEVANCE_STATISTICS: Dict[str, Callable[[Tensor, float], Tensor]] = dict(
+    top_mean=top_mean_relevance, max=max_relevance)
+
+
+def relevance_hypothesis(relevance: Tensor, threshold: float,
+                         fallback_topk: int) -> List[int]:
+    """Classes with relevance >= threshold, else the top-``fallback_topk``
+    by relevance; sorted class indices."""
+    classes = torch.nonzero(relevance >= threshold).flatten().tolist()
+    if not classes:
+        classes = sorted(relevance.topk(fallback_topk).indices.tolist())
     return classes

@@ -191,3 +191,16 @@ def test_no_label_is_read(image_file, tmp_path, monkeypatch, method):
     assert gen(standin_segmentor(), [plain]) == first
     assert read == [image_file, image_file]
     assert 2 not in first  # the label says blue everywhere; the image not
+
+
+def test_scores_are_what_the_rules_threshold(image_file):
+    """``scores`` (the ranking tools/analyze_hypotheses.py uses): window
+    votes, and the whole image's logits."""
+    seg = standin_segmentor()
+    gen = TASK_UTILS.build(
+        dict(type='SlidingWindowHypothesis', window=WINDOW, stride=STRIDE))
+    image = gen.load_image(seg, image_file)
+    assert gen.scores(seg, image).tolist() == hand_votes(rgb_image())
+    gen = TASK_UTILS.build(dict(type='GlobalThresholdHypothesis'))
+    torch.testing.assert_close(gen.scores(seg, image),
+                               clip_logits(normalised(rgb_image())))
