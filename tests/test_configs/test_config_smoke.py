@@ -175,12 +175,12 @@ def test_toy_config_builds_and_predicts(path):
     name = osp.splitext(osp.basename(path))[0]
     with open(path) as f:  # the CLIP is inherited, never set here
         text = f.read()
-    for key in ('clip_model', 'pretrained', 'clip='):
+    for key in ('clip_model', 'pretrained', 'clip=', "'clip'", 'toy_clip'):
         assert key not in text, f'{name} sets {key}'
     cfg = Config.fromfile(path)
     assert cfg.custom_imports['imports'] == ['reclip_mmseg']
-    assert cfg.model.backbone.clip_model == TOY_CLIP
-    assert osp.samefile(cfg.model.backbone.pretrained, TOY_CLIP_CHECKPOINT)
+    assert cfg.model.clip.model == TOY_CLIP
+    assert osp.samefile(cfg.model.clip.pretrained, TOY_CLIP_CHECKPOINT)
     reclip = name.startswith('reclip_')
     rule = name.split('_')[1 if reclip else 0]
     torch.manual_seed(0)
