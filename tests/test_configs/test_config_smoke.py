@@ -144,16 +144,16 @@ def test_peer_config_builds_with_tiny_clip(path):
 TOY_CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'toy', '*.py')))
 PEERS = ('sclip', 'clearclip', 'naclip')
 TOY_EXPECTED = {f'{p}_toy.py' for p in PEERS} | {
-    'naclip_pamr_toy.py', 'naclip_pamr-patch-scaled_toy.py'
+    'naclip-pamr_toy.py', 'naclip-pamr-patch-scaled_toy.py'
 } | {f'reclip_{p}_toy_residual.py' for p in PEERS} | {
-    'reclip_naclip_pamr_toy_residual.py'
+    'reclip_naclip-pamr_toy_residual.py'
 }
 # PEERS.md: logit scale on background-free benchmarks; NACLIP's PAMR
 LOGIT_SCALE = dict(sclip=40, clearclip=50, naclip=40)
 PAMR_DILATIONS = {
-    'naclip_pamr_toy': (8, 16),
-    'naclip_pamr-patch-scaled_toy': (4, 8),
-    'reclip_naclip_pamr_toy_residual': (8, 16)
+    'naclip-pamr_toy': (8, 16),
+    'naclip-pamr-patch-scaled_toy': (4, 8),
+    'reclip_naclip-pamr_toy_residual': (8, 16)
 }
 
 
@@ -182,7 +182,7 @@ def test_toy_config_builds_and_predicts(path):
     assert cfg.model.clip.model == TOY_CLIP
     assert osp.samefile(cfg.model.clip.pretrained, TOY_CLIP_CHECKPOINT)
     reclip = name.startswith('reclip_')
-    rule = name.split('_')[1 if reclip else 0]
+    rule = name.split('_')[1 if reclip else 0].split('-')[0]  # naclip-pamr
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     model.init_weights()

@@ -106,7 +106,7 @@ def test_benchmark_last_block_rules_and_pamr(tmp_path, monkeypatch):
 
     monkeypatch.setattr(benchmark.Case, 'run', logged)
     rules = ['maskclip', 'sclip', 'clearclip', 'naclip', 'vanilla']
-    toy = osp.join(ROOT, 'configs', 'toy', 'naclip_pamr_toy.py')
+    toy = osp.join(ROOT, 'configs', 'toy', 'naclip-pamr_toy.py')
     out = tmp_path / 'rules.json'
     benchmark.main([
         TINY_MASKCLIP, '--last-blocks', *rules, '--shape', '32', '48',
@@ -127,4 +127,4 @@ def test_benchmark_last_block_rules_and_pamr(tmp_path, monkeypatch):
     benchmark.main([toy, '--shape', '64', '64', '--warmup', '0',
                     '--repeats', '1', '--out', str(out)])
     assert json.loads(
-        out.read_text())['cases']['naclip_pamr_toy']['infer']['runs'] == 1
+        out.read_text())['cases']['naclip-pamr_toy']['infer']['runs'] == 1
