@@ -2,7 +2,9 @@
 
     python tools/benchmark.py CONFIG [CONFIG ...] [--shape H W] [--batch-size N]
         [--device cpu|cuda] [--amp none|bf16|fp16] [--mode infer|train|both]
-        [--floor] [--slide CROP STRIDE] [--warmup 2] [--repeats 10] [--out results.json]
+        [--floor] [--slide CROP STRIDE] [--last-blocks RULE ...]
+        [--pamr H W [--pamr-iters 10] [--pamr-dilations 8 16]]
+        [--warmup 2] [--repeats 10] [--out results.json]
         [--hyp-shape H W [--hyp-types window pixel ...] [--hyp-repeats N]]
         [--cfg-options k=v ...]
 
@@ -11,7 +13,11 @@ Models are built with random CLIP weights (``model.clip.pretrained=None``) unles
 repeat runs each config once in turn (interleaved), so their ratio holds on a
 noisy machine; ratios are to the first config. ``--floor`` adds open_clip's
 ``encode_image`` of the same visual tower on the same input (the cost floor
-of any CLIP-based segmentor).
+of any CLIP-based segmentor). ``--last-blocks`` runs every config once per
+last-block rule (``MaskCLIPViT(last_block=...)``, each rule's default
+options), interleaved, so the rules compare on one machine state; ``--pamr``
+adds the PAMR step alone on one H x W image's logits (K = the first config's
+classes), as ``test_cfg.postprocess_merged`` runs it.
 
 Training is timed per iteration (forward, loss, backward, optimizer step)
 with the hypotheses already cached, and split into: the frozen visual pass,
@@ -63,6 +69,21 @@ def parse_args(argv=None):
         metavar=('CROP', 'STRIDE'),
         help='also run each config with slide inference (square CROP, '
         'STRIDE), interleaved with its whole-image inference')
+    parser.add_argument(
+        '--last-blocks',
+        nargs='+',
+        metavar='RULE',
+        help='run each config once per last-block rule (maskclip, sclip, '
+        'clearclip, naclip, vanilla), interleaved')
+    parser.add_argument(
+        '--pamr',
+        type=int,
+        nargs=2,
+        metavar=('H', 'W'),
+        help='also time PAMR alone on the logits of one H x W image')
+    parser.add_argument('--pamr-iters', type=int, default=10)
+    parser.add_argument(
+        '--pamr-dilations', type=int, nargs='+', default=[8, 16])
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--repeats', type=int, default=10)
     parser.add_argument(
@@ -100,11 +121,18 @@ def _autocast(args, device):
 class Case:
     """One config (or the encode_image floor) and its timed callables."""
 
-    def __init__(self, name, args, device, cfg=None, clip=None):
+    def __init__(self, name, args, device, cfg=None, clip=None, pamr=None):
         self.name, self.args, self.device = name, args, device
         self.times = {}
         b = args.batch_size
         h, w = args.shape
+        if pamr is not None:  # (num_classes, H, W): one image's logits
+            from reclip_mmseg.models.postprocess import PAMRStep
+            self.model = PAMRStep(args.pamr_iters, args.pamr_dilations)
+            self.logits = torch.randn(1, *pamr, device=device)
+            self.inputs = torch.randn(1, 3, *pamr[1:], device=device)
+            self.steps = dict(pamr=self._pamr)
+            return
         self.inputs = torch.randn(b, 3, h, w, device=device)
         if clip is not None:  # padded as MaskCLIPViT pads
             self.inputs = torch.nn.functional.pad(
@@ -144,6 +172,10 @@ class Case:
     def _floor(self):
         with _autocast(self.args, self.device):
             self.model.encode_image(self.inputs)
+
+    @torch.no_grad()
+    def _pamr(self):
+        self.model(self.logits, self.inputs, [{}])
 
     @torch.no_grad()
     def _infer(self):
@@ -235,16 +267,21 @@ def main(argv=None):
     args = parse_args(argv)
     device = torch.device(args.device)
     cases = []
-    for path in args.configs:
+    for path, rule in [(p, r) for p in args.configs
+                       for r in args.last_blocks or [None]]:
         cfg = Config.fromfile(path)
         if args.cfg_options:
             cfg.merge_from_dict(args.cfg_options)
+        name = osp.splitext(osp.basename(path))[0]
+        if rule is not None:  # the rule with its own default options
+            cfg.model.backbone.last_block = rule
+            cfg.model.backbone.pop('last_block_cfg', None)
+            name = f'{name} last_block={rule}'
         init_default_scope(cfg.get('default_scope', 'mmseg'))
         if not args.keep_pretrained:
             cfg.model.clip.pretrained = None
         if cfg.model.decode_head.get('norm_cfg', {}).get('type') == 'SyncBN':
             cfg.model.decode_head.norm_cfg.type = 'BN'
-        name = osp.splitext(osp.basename(path))[0]
         cases.append(Case(name, args, device, cfg=cfg))
         if args.slide:
             crop, stride = args.slide
@@ -257,6 +294,13 @@ def main(argv=None):
     if args.floor:
         clip = _floor_clip(cfg.model.clip.model, args.shape)
         cases.append(Case('open_clip encode_image', args, device, clip=clip))
+    if args.pamr:
+        k = cases[0].model.out_channels
+        d = ','.join(map(str, args.pamr_dilations))
+        cases.append(
+            Case(f'PAMR {args.pamr_iters} iter d=({d}) K={k} '
+                 f'{args.pamr[0]}x{args.pamr[1]}', args, device,
+                 pamr=(k, *args.pamr)))
 
     steps = sorted({s for c in cases for s in c.steps})
     for i in range(args.warmup + args.repeats):
@@ -278,8 +322,8 @@ def main(argv=None):
     for case in cases:
         entry = {s: _summary(t) for s, t in case.times.items()}
         for step, s in entry.items():
-            s['ratio_to_first'] = s['median_ms'] / statistics.median(
-                base.times.get(step, [float('nan')]))
+            s['ratio_to_first'] = (s['median_ms'] / statistics.median(
+                base.times[step]) if step in base.times else None)
         if 'infer' in entry:
             entry['infer']['images_per_s'] = (
                 1000 * args.batch_size / entry['infer']['median_ms'])
@@ -319,9 +363,10 @@ def _print(results, args):
             if not isinstance(s, dict):
                 print(f'{name:40s} {step:22s} {s:10.1f}')
                 continue
+            ratio = s['ratio_to_first']
+            ratio = '-' if ratio is None else f'{ratio:.3f}'
             print(f"{name:40s} {step:22s} {s['median_ms']:10.1f} "
-                  f"{s['min_ms']:9.1f} {s['max_ms']:9.1f} "
-                  f"{s['ratio_to_first']:7.3f}")
+                  f"{s['min_ms']:9.1f} {s['max_ms']:9.1f} {ratio:>7s}")
     print(f"peak memory: {results['peak_memory_mb']:.0f} MB "
           '(CPU: process max RSS)')
 

@@ -137,3 +137,78 @@ def test_peer_config_builds_with_tiny_clip(path):
         assert trainable == []
         assert model.decode_head.synonym_queries
         assert raw.model.backbone.pos_embed_resize == 'scale_factor'
+
+
+# configs/toy/: the training-free peers and ReCLIP++ on each rule, over the
+# toy configs above (README "Toy world: the training-free peers").
+TOY_CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'toy', '*.py')))
+PEERS = ('sclip', 'clearclip', 'naclip')
+TOY_EXPECTED = {f'{p}_toy.py' for p in PEERS} | {
+    'naclip-pamr_toy.py', 'naclip-pamr-patch-scaled_toy.py'
+} | {f'reclip_{p}_toy_residual.py' for p in PEERS} | {
+    'reclip_naclip-pamr_toy_residual.py'
+}
+# PEERS.md: logit scale on background-free benchmarks; NACLIP's PAMR
+LOGIT_SCALE = dict(sclip=40, clearclip=50, naclip=40)
+PAMR_DILATIONS = {
+    'naclip-pamr_toy': (8, 16),
+    'naclip-pamr-patch-scaled_toy': (4, 8),
+    'reclip_naclip-pamr_toy_residual': (8, 16)
+}
+
+
+def test_found_every_toy_config():
+    assert {osp.basename(c) for c in TOY_CONFIGS} == TOY_EXPECTED
+
+
+def _toy_predict(model, image):
+    from mmseg.structures import SegDataSample
+    meta = dict(ori_shape=(64, 64), img_shape=(64, 64), pad_shape=(64, 64),
+                padding_size=[0, 0, 0, 0])
+    with torch.no_grad():
+        return model.predict(image, [SegDataSample(metainfo=meta)])[0]
+
+
+@pytest.mark.parametrize('path', TOY_CONFIGS, ids=osp.basename)
+def test_toy_config_builds_and_predicts(path):
+    from reclip_mmseg.models.postprocess import PAMR
+    name = osp.splitext(osp.basename(path))[0]
+    with open(path) as f:  # the CLIP is inherited, never set here
+        text = f.read()
+    for key in ('clip_model', 'pretrained', 'clip=', "'clip'", 'toy_clip'):
+        assert key not in text, f'{name} sets {key}'
+    cfg = Config.fromfile(path)
+    assert cfg.custom_imports['imports'] == ['reclip_mmseg']
+    assert cfg.model.clip.model == TOY_CLIP
+    assert osp.samefile(cfg.model.clip.pretrained, TOY_CLIP_CHECKPOINT)
+    reclip = name.startswith('reclip_')
+    rule = name.split('_')[1 if reclip else 0].split('-')[0]  # naclip-pamr
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    model.eval()
+    assert model.backbone.last_block is LAST_BLOCK_RULES[rule]
+    assert model.backbone.last_block_cfg == (
+        dict(sigma=5.0) if rule == 'naclip' else {})
+    trainable = [n for n, p in model.named_parameters() if p.requires_grad]
+    assert bool(trainable) == reclip
+    assert all(n.startswith('decode_head.') for n in trainable)
+    image = torch.randn(1, 3, 64, 64)  # a normalised toy-sized input
+    sample = _toy_predict(model, image)
+    assert sample.pred_sem_seg.data.shape == (1, 64, 64)
+    got = sample.seg_logits.data
+    assert got.shape == (10, 64, 64)
+    assert torch.equal(sample.pred_sem_seg.data[0], got.argmax(0))
+    # independently: the same model without its merged chain, then the
+    # peer's PAMR (guided by the input) and logit-scale softmax
+    steps = model.postprocess_merged.steps
+    model.postprocess_merged.steps = []
+    want = _toy_predict(model, image).seg_logits.data[None]
+    model.postprocess_merged.steps = steps
+    if name in PAMR_DILATIONS:
+        want = PAMR(10, PAMR_DILATIONS[name])(image, want)
+    if not reclip:
+        want = (want * LOGIT_SCALE[rule]).softmax(1)
+        torch.testing.assert_close(got.sum(0), torch.ones(64, 64))
+    assert len(steps) == (name in PAMR_DILATIONS) + (not reclip)
+    torch.testing.assert_close(got, want[0], rtol=1e-4, atol=1e-5)

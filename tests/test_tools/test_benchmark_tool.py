@@ -117,3 +117,48 @@ def test_benchmark_times_hypothesis_types_interleaved(tmp_path, monkeypatch):
     assert [c[0] for c in calls] == ['SlidingWindowHypothesis',
                                      'PixelTagHypothesis'] * 2
     assert all(c[1] == (3, 40, 56) and c[2] == calls[0][2] for c in calls)
+
+
+def test_benchmark_last_block_rules_and_pamr(tmp_path, monkeypatch):
+    """--last-blocks: one case per (config, rule), each model built with
+    that rule; --pamr: the PAMR step alone on one image's K-class logits.
+    Also a toy peer config (NACLIP + PAMR in postprocess_merged) runs."""
+    from reclip_mmseg.models.backbones.last_block_rules import \
+        LAST_BLOCK_RULES
+    seen = {}
+    run = benchmark.Case.run
+
+    def logged(case, step):
+        if step == 'pamr':
+            seen[case.name] = (case.model.pamr.num_iter,
+                               case.model.pamr.dilations,
+                               tuple(case.logits.shape),
+                               tuple(case.inputs.shape))
+        else:
+            seen[case.name] = case.model.backbone.last_block
+        return run(case, step)
+
+    monkeypatch.setattr(benchmark.Case, 'run', logged)
+    rules = ['maskclip', 'sclip', 'clearclip', 'naclip', 'vanilla']
+    toy = osp.join(ROOT, 'configs', 'toy', 'naclip-pamr_toy.py')
+    out = tmp_path / 'rules.json'
+    benchmark.main([
+        TINY_MASKCLIP, '--last-blocks', *rules, '--shape', '32', '48',
+        '--pamr', '21', '26', '--pamr-iters', '3', '--pamr-dilations', '1',
+        '2', '--warmup', '0', '--repeats', '2', '--out',
+        str(out)
+    ])
+    cases = json.loads(out.read_text())['cases']
+    pamr = 'PAMR 3 iter d=(1,2) K=20 21x26'  # K: the tiny VOC's 20 classes
+    names = [f'maskclip_tiny_synthetic-voc last_block={r}' for r in rules]
+    assert list(cases) == names + [pamr]
+    for name, rule in zip(names, rules):
+        assert seen[name] is LAST_BLOCK_RULES[rule]
+        assert cases[name]['infer']['runs'] == 2
+    assert seen[pamr] == (3, (1, 2), (1, 20, 21, 26), (1, 3, 21, 26))
+    assert cases[pamr]['pamr']['runs'] == 2
+    assert cases[pamr]['pamr']['ratio_to_first'] is None  # no such step
+    benchmark.main([toy, '--shape', '64', '64', '--warmup', '0',
+                    '--repeats', '1', '--out', str(out)])
+    assert json.loads(
+        out.read_text())['cases']['naclip-pamr_toy']['infer']['runs'] == 1
