@@ -82,30 +82,10 @@ test_dataloader = dict(
 test_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
 
 # Derived per peer, for the method configs (configs/ovss/<method>_<dataset>.py
-# read them): its test and TTA pipelines at its short side, and its
-# probability steps for model.test_cfg.postprocess_merged (after PAMR where
-# the method runs it): logit scale, softmax over all queries and max over
-# each class's synonyms, then SCLIP's area_thd and prob_thd on class 0 where
-# the peer uses them (README "Training-free peers").
-for _peer in ovss_protocol.values():
-    _resize = dict(
-        type='Resize', scale=(2048, _peer['short_side']), keep_ratio=True)
-    _peer['test_pipeline'] = [
-        _resize if t['type'] == 'Resize' else t for t in test_pipeline
-    ]
-    _peer['tta_pipeline'] = [
-        _resize if t['type'] == 'Resize' else t for t in tta_pipeline
-    ]
-    _peer['probs'] = [
-        dict(
-            type='SynonymSoftmax',
-            logit_scale=_peer['logit_scale'],
-            class_names=_peer['class_names'])
-    ]
-    if 'area_thd' in _peer:
-        _peer['probs'].append(
-            dict(type='AreaThreshold', area_thd=_peer['area_thd']))
-    if 'prob_thd' in _peer:
-        _peer['probs'].append(
-            dict(type='BackgroundThreshold', prob_thd=_peer['prob_thd']))
-del _peer, _resize
+# read them): its test and TTA pipelines at its short side and its
+# probability steps for model.test_cfg.postprocess_merged, by one function for
+# all eight bases (an import statement would make mmengine read this file as
+# a lazy-import config, hence __import__; its name is not kept in the config).
+__import__('reclip_mmseg.datasets.ovss_protocol', fromlist=['_']
+           ).add_peer_pipelines_and_steps(ovss_protocol, test_pipeline,
+                                          tta_pipeline)
