@@ -1,29 +1,19 @@
-# ClearCLIP on COCO-Stuff-27 (USS), training-free. No peer has a protocol for
-# it: ClearCLIP's COCO-Stuff171 values (the same val2017 images) - short side
-# 448, slide crop 448 stride 224, logit scale 50 - with the dataset's 27
-# class names (no synonyms).
+# ClearCLIP on COCO-Stuff-27 (USS), training-free: clearclip's column of the
+# peers' table in _base_/datasets/uss_cocostuff27_peers.py (its COCO-Stuff171
+# values with the dataset's 27 class names).
 _base_ = [
     '../_base_/methods/clearclip.py',
-    '../_base_/datasets/cocostuff27.py',
+    '../_base_/datasets/uss_cocostuff27_peers.py',
     '../_base_/schedules/schedule_20k.py'
 ]
-_names = 'COCOStuff27Dataset'
+_protocol = _base_.ovss_protocol.clearclip
 model = dict(
-    decode_head=dict(class_names=_names),
+    decode_head=dict(class_names=_protocol.class_names),
     test_cfg=dict(
-        mode='slide',
-        crop_size=(448, 448),
-        stride=(224, 224),
-        postprocess_merged=_base_.pamr_steps + [
-            dict(type='SynonymSoftmax', logit_scale=50, class_names=_names)
-        ]))
-_resize = dict(type='Resize', scale=(2048, 448), keep_ratio=True)
-test_pipeline = [
-    _resize if t['type'] == 'Resize' else t for t in _base_.test_pipeline
-]
-tta_pipeline = [
-    _resize if t['type'] == 'Resize' else t for t in _base_.tta_pipeline
-]
+        _protocol.test_cfg,
+        postprocess_merged=_base_.pamr_steps + _protocol.probs))
+test_pipeline = _protocol.test_pipeline
+tta_pipeline = _protocol.tta_pipeline
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
-del _names, _resize
+del _protocol
