@@ -298,6 +298,9 @@ EXPECTED_CONFIGS = {
     'ade150.py': ('ADE20KDataset', 512, (512, 512), 1, 512),
     'cityscapes19.py': ('CityscapesDataset', 448, (512, 512), 16, 448),
     'cocostuff27.py': ('COCOStuff27Dataset', 512, (512, 512), 1, 512),
+    # cocostuff27.py plus the peers' table (their pipelines are the leaves')
+    'uss_cocostuff27_peers.py': ('COCOStuff27Dataset', 512, (512, 512), 1,
+                                 512),
 }
 
 
